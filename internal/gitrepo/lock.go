@@ -1,0 +1,185 @@
+package gitrepo
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// fileLocker is the default Locker: an exclusive OS lock on a file under
+// .git, released by the kernel if the process dies.
+type fileLocker struct{ path string }
+
+// Lock takes the lock. A fresh descriptor per call keeps an abandoned
+// attempt (context cancelled while blocked) from sharing a lock with the
+// next one: it unlocks its own descriptor once it finally gets it.
+func (l *fileLocker) Lock(ctx context.Context) (func(), error) {
+	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", l.path, err)
+	}
+	ok, err := tryLockFile(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", l.path, err)
+	}
+	if ok {
+		return func() { unlockFile(f); f.Close() }, nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- lockFile(f) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", l.path, err)
+		}
+		return func() { unlockFile(f); f.Close() }, nil
+	case <-ctx.Done():
+		go func() {
+			if <-done == nil {
+				unlockFile(f)
+			}
+			f.Close()
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// gitLock is one of git's own lock files (path + ".lock", created
+// exclusively). Git and simple-git honour them, so holding index.lock and the
+// branch's lock keeps a concurrent git CLI out of the way.
+type gitLock struct {
+	target string
+	f      *os.File
+}
+
+func (r *Repo) acquireGitLock(ctx context.Context, target string) (*gitLock, error) {
+	lp := target + ".lock"
+	if err := os.MkdirAll(filepath.Dir(lp), 0o755); err != nil {
+		return nil, fmt.Errorf("gitrepo: %w", err)
+	}
+	deadline := time.Now().Add(r.wait)
+	backoff := time.Millisecond
+	for {
+		f, err := os.OpenFile(lp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
+		if err == nil {
+			return &gitLock{target: target, f: f}, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("gitrepo: create %s: %w", lp, err)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w: %s exists; another git process is running, or one crashed and the file must be removed", ErrBusy, lp)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("gitrepo: waiting for %s: %w", lp, ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 50*time.Millisecond)
+	}
+}
+
+func (l *gitLock) lockPath() string { return l.target + ".lock" }
+
+// commit writes data into the lock file and renames it over the target.
+func (l *gitLock) commit(data []byte, sync bool) error {
+	_, err := l.f.Write(data)
+	if err == nil && sync {
+		err = l.f.Sync()
+	}
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(l.lockPath(), l.target)
+	}
+	if err != nil {
+		os.Remove(l.lockPath())
+		return fmt.Errorf("gitrepo: write %s: %w", l.target, err)
+	}
+	if sync {
+		syncDir(filepath.Dir(l.target))
+	}
+	return nil
+}
+
+func (l *gitLock) rollback() {
+	l.f.Close()
+	os.Remove(l.lockPath())
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// The commit journal lets the next lock holder clean up after a process
+// that died mid-commit: it names the git lock files that process created
+// (with their identity, so a lock file since taken by a live git process is
+// left alone) and the paths whose index entries may lag behind HEAD.
+func (r *Repo) journalPath() string { return filepath.Join(r.gitDir, "civicpress-commit.journal") }
+
+func (r *Repo) journalLock(l *gitLock) error {
+	fi, err := l.f.Stat()
+	if err != nil {
+		return fmt.Errorf("gitrepo: journal: %w", err)
+	}
+	return r.journalAppend("lock " + fileIdentOf(fi).String() + " " + l.lockPath() + "\n")
+}
+
+func (r *Repo) journalAppend(line string) error {
+	f, err := os.OpenFile(r.journalPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("gitrepo: journal: %w", err)
+	}
+	_, err = f.WriteString(line)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("gitrepo: journal: %w", err)
+	}
+	return nil
+}
+
+// readJournal removes the stale lock files a dead commit left and returns
+// the paths it was committing. The caller holds the repository lock.
+func (r *Repo) readJournal() (paths []string, found bool, err error) {
+	f, err := os.Open(r.journalPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("gitrepo: journal: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		kind, rest, _ := strings.Cut(sc.Text(), " ")
+		switch kind {
+		case "lock":
+			ident, lp, ok := strings.Cut(rest, " ")
+			if !ok {
+				continue
+			}
+			if fi, err := os.Lstat(lp); err == nil && fileIdentOf(fi).String() == ident {
+				if err := os.Remove(lp); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return nil, true, fmt.Errorf("gitrepo: remove stale %s: %w", lp, err)
+				}
+			}
+		case "path":
+			paths = append(paths, rest)
+		}
+	}
+	return paths, true, sc.Err()
+}

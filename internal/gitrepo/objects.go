@@ -1,0 +1,327 @@
+package gitrepo
+
+import (
+	"bytes"
+	"compress/zlib"
+	"container/list"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+)
+
+// objectID computes the git object name of content of the given type.
+func objectID(typ string, content []byte) plumbing.Hash {
+	h := sha1.New()
+	h.Write([]byte(typ))
+	h.Write([]byte{' '})
+	h.Write([]byte(strconv.Itoa(len(content))))
+	h.Write([]byte{0})
+	h.Write(content)
+	var id plumbing.Hash
+	copy(id[:], h.Sum(nil))
+	return id
+}
+
+var zlibPool = sync.Pool{New: func() any {
+	w, _ := zlib.NewWriterLevel(nil, zlib.BestSpeed)
+	return w
+}}
+
+// writeLoose stores content as a loose object unless an object file of that
+// name already exists. Loose objects are written to a temporary file and
+// renamed into place, so a reader never sees a partial object; with sync the
+// data is on disk before the name appears, which is what lets a later ref
+// update point at it safely.
+func (r *Repo) writeLoose(typ string, content []byte) (plumbing.Hash, error) {
+	id := objectID(typ, content)
+	hex := id.String()
+	dir := filepath.Join(r.gitDir, "objects", hex[:2])
+	final := filepath.Join(dir, hex[2:])
+	if _, err := os.Lstat(final); err == nil {
+		return id, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return id, fmt.Errorf("gitrepo: object dir: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "tmp_obj_")
+	if err != nil {
+		return id, fmt.Errorf("gitrepo: object temp: %w", err)
+	}
+	tmp := f.Name()
+	fail := func(err error) (plumbing.Hash, error) {
+		f.Close()
+		os.Remove(tmp)
+		return id, fmt.Errorf("gitrepo: write object %s: %w", hex, err)
+	}
+	zw := zlibPool.Get().(*zlib.Writer)
+	zw.Reset(f)
+	_, err = fmt.Fprintf(zw, "%s %d\x00", typ, len(content))
+	if err == nil {
+		_, err = zw.Write(content)
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	zlibPool.Put(zw)
+	if err != nil {
+		return fail(err)
+	}
+	if r.sync {
+		if err := f.Sync(); err != nil {
+			return fail(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return id, fmt.Errorf("gitrepo: write object %s: %w", hex, err)
+	}
+	_ = os.Chmod(tmp, 0o444)
+	if err := os.Rename(tmp, final); err != nil {
+		os.Remove(tmp)
+		return id, fmt.Errorf("gitrepo: write object %s: %w", hex, err)
+	}
+	return id, nil
+}
+
+// readObject returns the content of an object of the wanted type, loose or packed.
+func (r *Repo) readObject(t plumbing.ObjectType, id plumbing.Hash) ([]byte, error) {
+	r.objMu.Lock()
+	defer r.objMu.Unlock()
+	obj, err := r.storage.EncodedObject(t, id)
+	if err != nil {
+		return nil, fmt.Errorf("gitrepo: read %s %s: %w", t, id, err)
+	}
+	rd, err := obj.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("gitrepo: read %s %s: %w", t, id, err)
+	}
+	defer rd.Close()
+	buf := make([]byte, 0, obj.Size())
+	b := bytes.NewBuffer(buf)
+	if _, err := io.Copy(b, rd); err != nil {
+		return nil, fmt.Errorf("gitrepo: read %s %s: %w", t, id, err)
+	}
+	return b.Bytes(), nil
+}
+
+// treeEntry is one line of a tree object.
+type treeEntry struct {
+	name string
+	mode filemode.FileMode
+	id   plumbing.Hash
+}
+
+func (e treeEntry) isDir() bool { return e.mode == filemode.Dir }
+
+// emptyTree is the well-known id of the tree with no entries.
+var emptyTree = objectID("tree", nil)
+
+func parseTree(data []byte) ([]treeEntry, error) {
+	var out []treeEntry
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		if sp < 0 {
+			return nil, errors.New("gitrepo: malformed tree entry mode")
+		}
+		mode, err := strconv.ParseUint(string(data[:sp]), 8, 32)
+		if err != nil {
+			return nil, fmt.Errorf("gitrepo: malformed tree entry mode: %w", err)
+		}
+		data = data[sp+1:]
+		nul := bytes.IndexByte(data, 0)
+		if nul < 0 || len(data) < nul+1+20 {
+			return nil, errors.New("gitrepo: malformed tree entry name")
+		}
+		e := treeEntry{name: string(data[:nul]), mode: filemode.FileMode(mode)}
+		copy(e.id[:], data[nul+1:nul+21])
+		out = append(out, e)
+		data = data[nul+21:]
+	}
+	return out, nil
+}
+
+// treeLess orders entries as git does: by name, a directory comparing as if
+// its name ended with '/'.
+func treeLess(a, b treeEntry) bool {
+	an, bn := a.name, b.name
+	n := min(len(an), len(bn))
+	if c := an[:n]; c != bn[:n] {
+		return c < bn[:n]
+	}
+	ac, bc := treeTail(a, n), treeTail(b, n)
+	return ac < bc
+}
+
+func treeTail(e treeEntry, n int) byte {
+	if n < len(e.name) {
+		return e.name[n]
+	}
+	if e.isDir() {
+		return '/'
+	}
+	return 0
+}
+
+func encodeTree(entries []treeEntry) []byte {
+	sort.Slice(entries, func(i, j int) bool { return treeLess(entries[i], entries[j]) })
+	size := 0
+	for _, e := range entries {
+		size += 7 + len(e.name) + 1 + 20
+	}
+	buf := make([]byte, 0, size)
+	for _, e := range entries {
+		buf = strconv.AppendUint(buf, uint64(e.mode), 8)
+		buf = append(buf, ' ')
+		buf = append(buf, e.name...)
+		buf = append(buf, 0)
+		buf = append(buf, e.id[:]...)
+	}
+	return buf
+}
+
+// treeCache keeps parsed trees by id. Trees are immutable, so entries never
+// go stale; the cache is bounded by the total number of entries held so a
+// few huge directories cannot exhaust memory.
+type treeCache struct {
+	mu    sync.Mutex
+	max   int
+	total int
+	lru   *list.List
+	byID  map[plumbing.Hash]*list.Element
+}
+
+type cachedTree struct {
+	id      plumbing.Hash
+	entries []treeEntry
+}
+
+func newTreeCache(maxEntries int) *treeCache {
+	return &treeCache{max: maxEntries, lru: list.New(), byID: map[plumbing.Hash]*list.Element{}}
+}
+
+func (c *treeCache) get(id plumbing.Hash) ([]treeEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byID[id]; ok {
+		c.lru.MoveToFront(el)
+		return el.Value.(*cachedTree).entries, true
+	}
+	return nil, false
+}
+
+func (c *treeCache) put(id plumbing.Hash, entries []treeEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.byID[id]; ok {
+		return
+	}
+	c.byID[id] = c.lru.PushFront(&cachedTree{id, entries})
+	c.total += len(entries) + 1
+	for c.total > c.max && c.lru.Len() > 1 {
+		el := c.lru.Back()
+		ct := el.Value.(*cachedTree)
+		c.lru.Remove(el)
+		delete(c.byID, ct.id)
+		c.total -= len(ct.entries) + 1
+	}
+}
+
+// tree returns the entries of a tree, sorted in git order. Callers must not
+// modify the returned slice.
+func (r *Repo) tree(id plumbing.Hash) ([]treeEntry, error) {
+	if id.IsZero() || id == emptyTree {
+		return nil, nil
+	}
+	if es, ok := r.trees.get(id); ok {
+		return es, nil
+	}
+	data, err := r.readObject(plumbing.TreeObject, id)
+	if err != nil {
+		return nil, err
+	}
+	es, err := parseTree(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w (tree %s)", err, id)
+	}
+	r.trees.put(id, es)
+	return es, nil
+}
+
+// lookup finds the entry at a slash-separated path below tree root.
+func (r *Repo) lookup(root plumbing.Hash, path string) (treeEntry, bool, error) {
+	cur := treeEntry{mode: filemode.Dir, id: root}
+	for path != "" {
+		if !cur.isDir() {
+			return treeEntry{}, false, nil
+		}
+		name := path
+		rest := ""
+		if i := indexSlash(path); i >= 0 {
+			name, rest = path[:i], path[i+1:]
+		}
+		es, err := r.tree(cur.id)
+		if err != nil {
+			return treeEntry{}, false, err
+		}
+		e, ok := findEntry(es, name)
+		if !ok {
+			return treeEntry{}, false, nil
+		}
+		cur, path = e, rest
+	}
+	return cur, true, nil
+}
+
+func findEntry(es []treeEntry, name string) (treeEntry, bool) {
+	// Entries are in git order, which is not plain name order, so a binary
+	// search must try both the file and the directory spelling.
+	for _, probe := range []treeEntry{{name: name, mode: filemode.Regular}, {name: name, mode: filemode.Dir}} {
+		i := sort.Search(len(es), func(i int) bool { return !treeLess(es[i], probe) })
+		if i < len(es) && es[i].name == name {
+			return es[i], true
+		}
+	}
+	return treeEntry{}, false
+}
+
+func indexSlash(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' {
+			return i
+		}
+	}
+	return -1
+}
+
+// walkTree calls fn for every blob or link below tree id, with paths joined to prefix.
+func (r *Repo) walkTree(id plumbing.Hash, prefix string, fn func(path string, e treeEntry) error) error {
+	es, err := r.tree(id)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		p := e.name
+		if prefix != "" {
+			p = prefix + "/" + e.name
+		}
+		if e.isDir() {
+			if err := r.walkTree(e.id, p, fn); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := fn(p, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package gitrepo
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// head is where HEAD points: a branch (possibly without commits yet) or,
+// detached, HEAD itself.
+type head struct {
+	ref    string        // "refs/heads/main", or "HEAD" when detached
+	commit plumbing.Hash // zero on an unborn branch
+}
+
+func (r *Repo) readHead() (head, error) {
+	data, err := os.ReadFile(filepath.Join(r.gitDir, "HEAD"))
+	if err != nil {
+		return head{}, fmt.Errorf("gitrepo: read HEAD: %w", err)
+	}
+	s := strings.TrimSpace(string(data))
+	if name, ok := strings.CutPrefix(s, "ref:"); ok {
+		name = strings.TrimSpace(name)
+		if !strings.HasPrefix(name, "refs/") || strings.Contains(name, "..") {
+			return head{}, fmt.Errorf("gitrepo: HEAD points at %q", name)
+		}
+		id, err := r.readRef(name)
+		if err != nil {
+			return head{}, err
+		}
+		return head{ref: name, commit: id}, nil
+	}
+	if !plumbing.IsHash(s) {
+		return head{}, fmt.Errorf("gitrepo: malformed HEAD %q", s)
+	}
+	return head{ref: "HEAD", commit: plumbing.NewHash(s)}, nil
+}
+
+// readRef resolves a ref from its loose file, else from packed-refs; zero
+// when it does not exist.
+func (r *Repo) readRef(name string) (plumbing.Hash, error) {
+	data, err := os.ReadFile(filepath.Join(r.gitDir, filepath.FromSlash(name)))
+	if err == nil {
+		s := strings.TrimSpace(string(data))
+		if strings.HasPrefix(s, "ref:") {
+			return plumbing.ZeroHash, fmt.Errorf("gitrepo: %s is a symbolic ref, which is not supported", name)
+		}
+		if !plumbing.IsHash(s) {
+			return plumbing.ZeroHash, fmt.Errorf("gitrepo: malformed ref %s", name)
+		}
+		return plumbing.NewHash(s), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return plumbing.ZeroHash, fmt.Errorf("gitrepo: read %s: %w", name, err)
+	}
+	f, err := os.Open(filepath.Join(r.gitDir, "packed-refs"))
+	if errors.Is(err, os.ErrNotExist) {
+		return plumbing.ZeroHash, nil
+	}
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("gitrepo: read packed-refs: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(line) < 42 || line[0] == '#' || line[0] == '^' {
+			continue
+		}
+		if string(line[41:]) == name {
+			return plumbing.NewHash(string(line[:40])), nil
+		}
+	}
+	return plumbing.ZeroHash, sc.Err()
+}
+
+// errRefMoved reports that the branch changed between reading HEAD and
+// locking the ref: someone outside our lock committed.
+var errRefMoved = errors.New("gitrepo: branch moved during commit")
+
+// updateRef moves ref from old to id under git's ref lock, then appends to
+// the reflogs as git does, so `git reflog` keeps working.
+func (r *Repo) updateRef(l *gitLock, h head, id plumbing.Hash, a Author, when time.Time, subject string) error {
+	cur, err := r.readRef(h.ref)
+	if h.ref == "HEAD" {
+		var hh head
+		hh, err = r.readHead()
+		cur = hh.commit
+	}
+	if err != nil {
+		l.rollback()
+		return err
+	}
+	if cur != h.commit {
+		l.rollback()
+		return errRefMoved
+	}
+	if err := l.commit([]byte(id.String()+"\n"), r.sync); err != nil {
+		return err
+	}
+	what := "commit"
+	if h.commit.IsZero() {
+		what = "commit (initial)"
+	}
+	var line bytes.Buffer
+	fmt.Fprintf(&line, "%s %s %s <%s> %d %s\t%s: %s\n", h.commit, id, a.Name, a.Email, when.Unix(), when.Format("-0700"), what, subject)
+	logs := []string{filepath.Join(r.gitDir, "logs", "HEAD")}
+	if h.ref != "HEAD" {
+		logs = append(logs, filepath.Join(r.gitDir, "logs", filepath.FromSlash(h.ref)))
+	}
+	for _, lp := range logs {
+		// A reflog is a convenience for humans; failing to append one must
+		// not fail a commit that is already in place.
+		_ = os.MkdirAll(filepath.Dir(lp), 0o755)
+		if f, err := os.OpenFile(lp, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+			f.Write(line.Bytes())
+			f.Close()
+		}
+	}
+	return nil
+}
