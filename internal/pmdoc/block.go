@@ -1,0 +1,453 @@
+package pmdoc
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
+)
+
+// Block structure comes from goldmark's CommonMark block parsers. Where
+// markdown-it (upstream's tokenizer) behaves differently from goldmark's
+// defaults, this file supplies its own pieces: paragraphs keep their raw
+// lines, fenced code keeps the raw info string, GFM tables follow
+// markdown-it's table rule, reference definitions are validated like
+// markdown-it's, and the 20-level nesting limit is applied while converting.
+
+var mdParser = parser.NewParser(
+	parser.WithBlockParsers(
+		util.Prioritized(&tableParser{}, 50),
+		util.Prioritized(parser.NewSetextHeadingParser(), 100),
+		util.Prioritized(parser.NewThematicBreakParser(), 200),
+		util.Prioritized(parser.NewListParser(), 300),
+		util.Prioritized(parser.NewListItemParser(), 400),
+		util.Prioritized(parser.NewCodeBlockParser(), 500),
+		util.Prioritized(parser.NewATXHeadingParser(), 600),
+		util.Prioritized(&fenceParser{inner: parser.NewFencedCodeBlockParser()}, 700),
+		util.Prioritized(parser.NewBlockquoteParser(), 800),
+		util.Prioritized(parser.NewHTMLBlockParser(), 900),
+		util.Prioritized(&paragraphParser{}, 1000),
+	),
+	parser.WithParagraphTransformers(util.Prioritized(refTransformer{}, 100)),
+)
+
+var refsKey = parser.NewContextKey()
+
+// --- paragraphs: goldmark's, minus the trimming (markdown-it trims the
+// joined content with asciiTrim and strips line starts in the inline rule).
+
+type paragraphParser struct{}
+
+func (paragraphParser) Trigger() []byte { return nil }
+func (paragraphParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
+	line, seg := reader.PeekLine()
+	if util.IsBlank(line) {
+		return nil, parser.NoChildren
+	}
+	n := ast.NewParagraph()
+	n.Lines().Append(seg)
+	reader.AdvanceToEOL()
+	return n, parser.NoChildren
+}
+func (paragraphParser) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
+	line, seg := reader.PeekLine()
+	if util.IsBlank(line) {
+		return parser.Close
+	}
+	node.Lines().Append(seg)
+	reader.AdvanceToEOL()
+	return parser.Continue | parser.NoChildren
+}
+func (paragraphParser) Close(node ast.Node, reader text.Reader, pc parser.Context) {
+	if node.Lines().Len() == 0 && node.Parent() != nil {
+		node.Parent().RemoveChild(node.Parent(), node)
+	}
+}
+func (paragraphParser) CanInterruptParagraph() bool { return false }
+func (paragraphParser) CanAcceptIndentedLine() bool { return false }
+
+// --- fenced code: goldmark's parser plus the raw info string.
+
+type fenceParser struct{ inner parser.BlockParser }
+
+var rawInfoAttr = []byte("civic-raw-info")
+
+func (f *fenceParser) Trigger() []byte { return f.inner.Trigger() }
+func (f *fenceParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
+	line, _ := reader.PeekLine()
+	pos := pc.BlockOffset()
+	raw := ""
+	if pos >= 0 && pos < len(line) {
+		c := line[pos]
+		i := pos
+		for i < len(line) && line[i] == c {
+			i++
+		}
+		raw = strings.TrimRight(string(line[i:]), "\n")
+	}
+	n, st := f.inner.Open(parent, reader, pc)
+	if n != nil {
+		n.SetAttribute(rawInfoAttr, raw)
+	}
+	return n, st
+}
+func (f *fenceParser) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
+	return f.inner.Continue(node, reader, pc)
+}
+func (f *fenceParser) Close(node ast.Node, reader text.Reader, pc parser.Context) {
+	f.inner.Close(node, reader, pc)
+}
+func (f *fenceParser) CanInterruptParagraph() bool { return true }
+func (f *fenceParser) CanAcceptIndentedLine() bool { return false }
+
+// --- GFM tables, markdown-it's rule: the delimiter row turns the last line
+// of the open paragraph into the header; body rows run until a blank line,
+// a 4-space indent or the start of another block.
+
+var kindTable = ast.NewNodeKind("CivicTable")
+
+type tableBlock struct {
+	ast.BaseBlock
+	aligns []string
+	header []string
+	rows   [][]string
+	filled int
+}
+
+func (t *tableBlock) Kind() ast.NodeKind              { return kindTable }
+func (t *tableBlock) IsRaw() bool                     { return true }
+func (t *tableBlock) Dump(source []byte, level int) { ast.DumpHelper(t, source, level, nil, nil) }
+
+type tableParser struct{}
+
+func (tableParser) Trigger() []byte { return []byte{'|', '-', ':'} }
+
+func (tableParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
+	last := pc.LastOpenedBlock().Node
+	para, ok := last.(*ast.Paragraph)
+	if !ok || para.Parent() != parent || para.Lines().Len() == 0 {
+		return nil, parser.NoChildren
+	}
+	line, _ := reader.PeekLine()
+	pos := pc.BlockOffset()
+	if pos < 0 {
+		return nil, parser.NoChildren
+	}
+	row := strings.TrimRight(string(line[pos:]), "\n")
+	aligns, ok := delimiterRow(row)
+	if !ok {
+		return nil, parser.NoChildren
+	}
+	lines := para.Lines()
+	hseg := lines.At(lines.Len() - 1)
+	hraw := string(hseg.Value(reader.Source()))
+	if w, _ := util.IndentWidth([]byte(hraw), 0); w >= 4 && lines.Len() > 1 {
+		return nil, parser.NoChildren
+	}
+	htext := jsTrim(strings.TrimRight(hraw, "\n"))
+	if !strings.Contains(htext, "|") {
+		return nil, parser.NoChildren
+	}
+	cols := splitRow(htext)
+	if len(cols) == 0 || len(cols) != len(aligns) {
+		return nil, parser.NoChildren
+	}
+	lines.SetSliced(0, lines.Len()-1)
+	t := &tableBlock{aligns: aligns}
+	for _, c := range cols {
+		t.header = append(t.header, jsTrim(c))
+	}
+	reader.AdvanceToEOL()
+	return t, parser.NoChildren
+}
+
+// delimiterRow checks a GFM delimiter row and returns its alignments.
+func delimiterRow(row string) ([]string, bool) {
+	if len(row) < 2 {
+		return nil, false
+	}
+	first, second := row[0], row[1]
+	if first != '|' && first != '-' && first != ':' {
+		return nil, false
+	}
+	if second != '|' && second != '-' && second != ':' && !isSpaceTab(second) {
+		return nil, false
+	}
+	if first == '-' && isSpaceTab(second) {
+		return nil, false
+	}
+	for i := 2; i < len(row); i++ {
+		c := row[i]
+		if c != '|' && c != '-' && c != ':' && !isSpaceTab(c) {
+			return nil, false
+		}
+	}
+	cols := strings.Split(row, "|")
+	var aligns []string
+	for i, c := range cols {
+		t := jsTrim(c)
+		if t == "" {
+			if i == 0 || i == len(cols)-1 {
+				continue
+			}
+			return nil, false
+		}
+		if !delimCellRE.MatchString(t) {
+			return nil, false
+		}
+		switch {
+		case t[len(t)-1] == ':' && t[0] == ':':
+			aligns = append(aligns, "center")
+		case t[len(t)-1] == ':':
+			aligns = append(aligns, "right")
+		case t[0] == ':':
+			aligns = append(aligns, "left")
+		default:
+			aligns = append(aligns, "")
+		}
+	}
+	return aligns, true
+}
+
+var delimCellRE = regexp.MustCompile(`^:?-+:?$`)
+
+// splitRow is markdown-it's escapedSplit plus the removal of empty outer cells.
+func splitRow(s string) []string {
+	var out []string
+	var cur strings.Builder
+	last := 0
+	escaped := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '|' {
+			if !escaped {
+				cur.WriteString(s[last:i])
+				out = append(out, cur.String())
+				cur.Reset()
+				last = i + 1
+			} else {
+				cur.WriteString(s[last : i-1])
+				last = i
+			}
+		}
+		escaped = c == '\\'
+	}
+	cur.WriteString(s[last:])
+	out = append(out, cur.String())
+	if len(out) > 0 && out[0] == "" {
+		out = out[1:]
+	}
+	if len(out) > 0 && out[len(out)-1] == "" {
+		out = out[:len(out)-1]
+	}
+	return out
+}
+
+func (tableParser) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
+	t := node.(*tableBlock)
+	line, _ := reader.PeekLine()
+	if util.IsBlank(line) {
+		return parser.Close
+	}
+	w, pos := util.IndentWidth(line, reader.LineOffset())
+	if w >= 4 {
+		return parser.Close
+	}
+	rest := strings.TrimRight(string(line[pos:]), "\n")
+	if startsBlock(rest) {
+		return parser.Close
+	}
+	lt := jsTrim(rest)
+	if lt == "" {
+		return parser.Close
+	}
+	cols := splitRow(lt)
+	t.filled += len(t.aligns) - len(cols)
+	if t.filled > 0x10000 {
+		return parser.Close
+	}
+	row := make([]string, len(t.aligns))
+	for i := range row {
+		if i < len(cols) {
+			row[i] = jsTrim(cols[i])
+		}
+	}
+	t.rows = append(t.rows, row)
+	reader.AdvanceToEOL()
+	return parser.Continue | parser.NoChildren
+}
+func (tableParser) Close(node ast.Node, reader text.Reader, pc parser.Context) {}
+func (tableParser) CanInterruptParagraph() bool                                 { return true }
+func (tableParser) CanAcceptIndentedLine() bool                                 { return false }
+
+var (
+	hrRE       = regexp.MustCompile(`^(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$`)
+	headingRE  = regexp.MustCompile(`^#{1,6}(?:[ \t]|$)`)
+	bulletRE   = regexp.MustCompile(`^[*+-](?:[ \t]|$)`)
+	orderedRE  = regexp.MustCompile(`^[0-9]{1,9}[.)](?:[ \t]|$)`)
+	fenceRE    = regexp.MustCompile("^(?:```+[^`]*|~~~+.*)$")
+	htmlStarts = []*regexp.Regexp{
+		regexp.MustCompile(`(?i)^<(?:script|pre|style|textarea)(?:[` + jsWS + `]|>|$)`),
+		regexp.MustCompile(`^<!--`),
+		regexp.MustCompile(`^<\?`),
+		regexp.MustCompile(`^<![A-Z]`),
+		regexp.MustCompile(`^<!\[CDATA\[`),
+		regexp.MustCompile(`(?i)^</?(?:address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|h1|h2|h3|h4|h5|h6|head|header|hr|html|iframe|legend|li|link|main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|search|section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul)(?:[` + jsWS + `]|/?>|$)`),
+	}
+)
+
+// startsBlock reports whether a line (indent removed) starts a block that
+// ends a table body in markdown-it (its "blockquote" terminator rules).
+func startsBlock(s string) bool {
+	if s == "" {
+		return false
+	}
+	switch s[0] {
+	case '>':
+		return true
+	case '#':
+		return headingRE.MatchString(s)
+	case '`', '~':
+		return fenceRE.MatchString(s)
+	case '<':
+		for _, re := range htmlStarts {
+			if re.MatchString(s) {
+				return true
+			}
+		}
+		return false
+	}
+	return hrRE.MatchString(strings.TrimRight(s, " \t")) || bulletRE.MatchString(s) || orderedRE.MatchString(s)
+}
+
+// --- reference definitions, markdown-it's reference rule applied to the
+// start of each closed paragraph.
+
+type refTransformer struct{}
+
+func (refTransformer) Transform(node *ast.Paragraph, reader text.Reader, pc parser.Context) {
+	lines := node.Lines()
+	if lines.Len() == 0 {
+		return
+	}
+	src := reader.Source()
+	var buf bytes.Buffer
+	ends := make([]int, lines.Len())
+	for i := 0; i < lines.Len(); i++ {
+		seg := lines.At(i)
+		v := seg.Value(src)
+		buf.Write(v)
+		if len(v) == 0 || v[len(v)-1] != '\n' {
+			buf.WriteByte('\n')
+		}
+		ends[i] = buf.Len()
+	}
+	str := buf.String()
+	refs, _ := pc.Get(refsKey).(map[string]reference)
+	consumed := 0
+	for consumed < len(str) {
+		n, label, ref, ok := parseReference(str[consumed:])
+		if !ok {
+			break
+		}
+		if refs == nil {
+			refs = map[string]reference{}
+			pc.Set(refsKey, refs)
+		}
+		if _, dup := refs[label]; !dup {
+			refs[label] = ref
+		}
+		consumed += n
+	}
+	if consumed == 0 {
+		return
+	}
+	k := 0
+	for k < len(ends) && ends[k] <= consumed {
+		k++
+	}
+	lines.SetSliced(k, lines.Len())
+	if lines.Len() == 0 && node.Parent() != nil {
+		node.Parent().RemoveChild(node.Parent(), node)
+	}
+}
+
+// parseReference parses one definition at the start of str; n covers whole
+// lines including the final newline.
+func parseReference(str string) (n int, label string, ref reference, ok bool) {
+	// leading indentation (< 4, guaranteed by paragraph structure)
+	p := 0
+	for p < len(str) && isSpaceTab(str[p]) {
+		p++
+	}
+	if p >= len(str) || str[p] != '[' {
+		return
+	}
+	base := p
+	max := len(str)
+	labelEnd := -1
+	for p = base + 1; p < max; p++ {
+		c := str[p]
+		if c == '[' {
+			return
+		} else if c == ']' {
+			labelEnd = p
+			break
+		} else if c == '\\' {
+			p++
+		}
+	}
+	if labelEnd < 0 || labelEnd+1 >= max || str[labelEnd+1] != ':' {
+		return
+	}
+	p = labelEnd + 2
+	for p < max && isSpaceOrNL(str[p]) {
+		p++
+	}
+	dest, dend, dok := parseLinkDestination(str, p, max)
+	if !dok {
+		return
+	}
+	href := normalizeLink(dest)
+	if !validateLink(href) {
+		return
+	}
+	p = dend
+	destEnd := p
+	start := p
+	for p < max && isSpaceOrNL(str[p]) {
+		p++
+	}
+	title := ""
+	if t, tend, tok := parseLinkTitle(str, p, max); p < max && start != p && tok {
+		title = t
+		p = tend
+	} else {
+		p = destEnd
+	}
+	for p < max && isSpaceTab(str[p]) {
+		p++
+	}
+	if p < max && str[p] != '\n' && title != "" {
+		title = ""
+		p = destEnd
+		for p < max && isSpaceTab(str[p]) {
+			p++
+		}
+	}
+	if p < max && str[p] != '\n' {
+		return
+	}
+	label = normalizeReference(str[base+1 : labelEnd])
+	if label == "" {
+		return
+	}
+	if p < max {
+		p++
+	}
+	return p, label, reference{href: href, title: title}, true
+}

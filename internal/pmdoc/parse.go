@@ -1,0 +1,255 @@
+package pmdoc
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
+)
+
+// ParseMarkdown converts Markdown into an editor document the way upstream's
+// parseMarkdownToDoc does (markdown-it "commonmark" + tables + civic
+// references, mapped by prosemirror-markdown). It never fails: HTML and
+// constructs the schema cannot hold are dropped or kept as text exactly as
+// upstream does, so the result matches upstream's document.
+func ParseMarkdown(md string) *Node {
+	src := normalizeInput(md)
+	pc := parser.NewContext()
+	root := mdParser.Parse(text.NewReader([]byte(src)), parser.WithContext(pc))
+	refs, _ := pc.Get(refsKey).(map[string]reference)
+	c := &converter{src: []byte(src), refs: refs}
+	content, _ := c.blocks(root, 0)
+	return fillDoc(content)
+}
+
+// normalizeInput applies markdown-it's normalize rule (CRLF/CR → LF, NUL →
+// U+FFFD) after replacing invalid UTF-8 the way a UTF-8 decoder does, and
+// ends the text with a newline (which changes no Markdown meaning).
+func normalizeInput(md string) string {
+	if !utf8.ValidString(md) {
+		md = strings.ToValidUTF8(md, "\ufffd")
+	}
+	if strings.ContainsAny(md, "\r\x00") {
+		md = strings.ReplaceAll(md, "\r\n", "\n")
+		md = strings.ReplaceAll(md, "\r", "\n")
+		md = strings.ReplaceAll(md, "\x00", "\ufffd")
+	}
+	if !strings.HasSuffix(md, "\n") {
+		md += "\n"
+	}
+	return md
+}
+
+type converter struct {
+	src  []byte
+	refs map[string]reference
+}
+
+func fillDoc(content []*Node) *Node {
+	if len(content) == 0 {
+		content = []*Node{newNode("paragraph", nil)}
+	}
+	return newNode("doc", nil, content...)
+}
+
+func (c *converter) linesText(n ast.Node) string {
+	var b strings.Builder
+	lines := n.Lines()
+	for i := 0; i < lines.Len(); i++ {
+		seg := lines.At(i)
+		b.Write(seg.Value(c.src))
+	}
+	return b.String()
+}
+
+// blocks converts the children of a container tokenized at level. swallow
+// reports markdown-it's nesting cut-off inside a list item, which drops the
+// rest of the enclosing container up to the nearest blockquote.
+func (c *converter) blocks(parent ast.Node, level int) (out []*Node, swallow bool) {
+	for ch := parent.FirstChild(); ch != nil; ch = ch.NextSibling() {
+		switch n := ch.(type) {
+		case *ast.Paragraph, *ast.TextBlock:
+			out = append(out, newNode("paragraph", nil, c.inline(asciiTrim(c.linesText(n)))...))
+		case *ast.Heading:
+			h := newNode("heading", map[string]any{"level": n.Level}, c.inline(asciiTrim(c.linesText(n)))...)
+			out = append(out, h)
+		case *ast.ThematicBreak:
+			out = append(out, newNode("horizontal_rule", nil))
+		case *ast.CodeBlock:
+			out = append(out, codeBlock("", c.linesText(n)))
+		case *ast.FencedCodeBlock:
+			info, _ := n.AttributeString(string(rawInfoAttr))
+			s, _ := info.(string)
+			out = append(out, codeBlock(s, c.linesText(n)))
+		case *ast.Blockquote:
+			var inner []*Node
+			if level+1 < maxNesting {
+				inner, _ = c.blocks(n, level+1)
+			}
+			if len(inner) == 0 {
+				inner = []*Node{newNode("paragraph", nil)}
+			}
+			out = append(out, newNode("blockquote", nil, inner...))
+		case *ast.List:
+			var list *Node
+			if n.IsOrdered() {
+				order := n.Start
+				if order == 0 {
+					order = 1
+				}
+				list = newNode("ordered_list", map[string]any{"order": order})
+			} else {
+				list = newNode("bullet_list", nil)
+			}
+			cut := false
+			for it := n.FirstChild(); it != nil; it = it.NextSibling() {
+				var inner []*Node
+				if level+2 < maxNesting {
+					inner, cut = c.blocks(it, level+2)
+				} else {
+					cut = true
+				}
+				list.Content = append(list.Content, fillListItem(inner))
+				if cut {
+					break
+				}
+			}
+			out = append(out, list)
+			if cut {
+				return out, true
+			}
+		case *tableBlock:
+			out = append(out, c.table(n))
+		}
+	}
+	return out, false
+}
+
+func codeBlock(params, body string) *Node {
+	body = strings.TrimSuffix(body, "\n")
+	n := newNode("code_block", map[string]any{"params": params})
+	if body != "" {
+		n.Content = []*Node{textNode(body, nil)}
+	}
+	return n
+}
+
+func fillListItem(content []*Node) *Node {
+	if len(content) == 0 || content[0].Type != "paragraph" {
+		content = append([]*Node{newNode("paragraph", nil)}, content...)
+	}
+	return newNode("list_item", nil, content...)
+}
+
+func (c *converter) table(t *tableBlock) *Node {
+	row := func(cells []string, typ string) *Node {
+		r := newNode("table_row", nil)
+		for i, cell := range cells {
+			var align any
+			if t.aligns[i] != "" {
+				align = t.aligns[i]
+			}
+			p := newNode("paragraph", nil, c.inline(cell)...)
+			r.Content = append(r.Content, newNode(typ, map[string]any{"align": align}, p))
+		}
+		return r
+	}
+	tbl := newNode("table", nil, row(t.header, "table_header"))
+	for _, r := range t.rows {
+		tbl.Content = append(tbl.Content, row(r, "table_cell"))
+	}
+	return tbl
+}
+
+var civicRefRE = regexp.MustCompile(`^<!--civic-ref[` + jsWS + `]+type="([^"]+)"[` + jsWS + `]+id="([^"]+)"[` + jsWS + `]+label="([^"]*)"-->$`)
+
+// inline parses inline content and builds nodes with prosemirror-markdown's
+// rules: marks form a set (opening replaces, closing removes the type) and
+// every inline node takes the active marks.
+func (c *converter) inline(content string) []*Node {
+	if content == "" {
+		return nil
+	}
+	toks := joinText(parseInline(content, c.refs), true)
+	b := &inlineBuilder{}
+	for _, t := range toks {
+		switch t.kind {
+		case tText, tTextSpecial:
+			b.addText(t.content)
+		case tSoftbreak:
+			b.addText(" ")
+		case tHardbreak:
+			b.addNode(newNode("hard_break", nil))
+		case tEmOpen:
+			b.marks = addMark(b.marks, Mark{Type: "em"})
+		case tEmClose:
+			b.marks = removeMark(b.marks, "em")
+		case tStrongOpen:
+			b.marks = addMark(b.marks, Mark{Type: "strong"})
+		case tStrongClose:
+			b.marks = removeMark(b.marks, "strong")
+		case tLinkOpen:
+			m := Mark{Type: "link", Href: t.href}
+			if t.title != "" {
+				title := t.title
+				m.Title = &title
+			}
+			b.marks = addMark(b.marks, m)
+		case tLinkClose:
+			b.marks = removeMark(b.marks, "link")
+		case tCode:
+			saved := b.marks
+			b.marks = addMark(b.marks, Mark{Type: "code"})
+			b.addText(strings.TrimSuffix(t.content, "\n"))
+			b.marks = saved
+		case tImage:
+			var alt, title any
+			if len(t.children) > 0 && t.children[0].content != "" {
+				alt = t.children[0].content
+			}
+			if t.title != "" {
+				title = t.title
+			}
+			b.addNode(newNode("image", map[string]any{"src": t.href, "alt": alt, "title": title}))
+		case tHTML:
+			m := civicRefRE.FindStringSubmatch(t.content)
+			if m == nil {
+				continue // raw HTML is dropped, its inner text stays
+			}
+			rt := m[1]
+			if rt != "record" && rt != "geography" && rt != "attachment" {
+				rt = "record"
+			}
+			label := strings.ReplaceAll(strings.ReplaceAll(m[3], "&quot;", `"`), "&#45;&#45;", "--")
+			b.addNode(newNode("civicRef", map[string]any{"refType": rt, "id": m[2], "label": label}))
+		}
+	}
+	return b.content
+}
+
+type inlineBuilder struct {
+	content []*Node
+	marks   []Mark
+}
+
+func (b *inlineBuilder) addText(s string) {
+	if s == "" {
+		return
+	}
+	if n := len(b.content); n > 0 {
+		last := b.content[n-1]
+		if last.isText() && sameMarks(last.Marks, b.marks) {
+			last.Text += s
+			return
+		}
+	}
+	b.content = append(b.content, textNode(s, b.marks))
+}
+
+func (b *inlineBuilder) addNode(n *Node) {
+	n.Marks = b.marks
+	b.content = append(b.content, n)
+}
