@@ -332,13 +332,16 @@ type yamlReader struct {
 	restore func(string) string
 }
 
-// shieldBreaks hides the characters yaml/v3 treats as line breaks or
-// rejects but js-yaml reads as ordinary text (DEL, C1 controls including NEL,
-// U+2028, U+2029; the library writes them raw) behind private-use
-// stand-ins, and returns the function that puts them back.
+// shieldBreaks hides what yaml/v3 rejects or treats as a line break but
+// js-yaml reads as ordinary text, behind private-use stand-ins, and returns
+// the function that puts it back: DEL, C1 controls (NEL among them),
+// U+2028 and U+2029, which the yaml library writes raw, and a tab that
+// starts the text of a block scalar line (libyaml refuses it before it has
+// settled the block's indentation).
 func shieldBreaks(src string) (string, func(string) string) {
 	special := func(r rune) bool { return (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029 }
-	if strings.IndexFunc(src, special) < 0 {
+	tabs := blockScalarTabs(src)
+	if strings.IndexFunc(src, special) < 0 && len(tabs) == 0 {
 		return src, func(s string) string { return s }
 	}
 	// a private-use block the text does not use
@@ -349,34 +352,72 @@ func shieldBreaks(src string) (string, func(string) string) {
 			break
 		}
 	}
-	stand := func(r rune) rune {
-		switch r {
-		case 0x2028:
-			return base + 0x40
-		case 0x2029:
-			return base + 0x41
+	const tabSlot, lsSlot, psSlot = 0x42, 0x40, 0x41
+	var b strings.Builder
+	b.Grow(len(src) + 4*len(tabs))
+	next := 0
+	for i, r := range src {
+		switch {
+		case next < len(tabs) && tabs[next] == i:
+			next++
+			b.WriteRune(base + tabSlot)
+		case r == 0x2028:
+			b.WriteRune(base + lsSlot)
+		case r == 0x2029:
+			b.WriteRune(base + psSlot)
+		case special(r):
+			b.WriteRune(base + (r - 0x7f))
+		default:
+			b.WriteRune(r)
 		}
-		return base + (r - 0x7f)
 	}
-	shielded := strings.Map(func(r rune) rune {
-		if special(r) {
-			return stand(r)
-		}
-		return r
-	}, src)
-	return shielded, func(s string) string {
+	return b.String(), func(s string) string {
 		return strings.Map(func(r rune) rune {
 			switch {
-			case r < base || r > base+0x41:
+			case r < base || r > base+tabSlot:
 				return r
-			case r == base+0x40:
+			case r == base+tabSlot:
+				return '\t'
+			case r == base+lsSlot:
 				return 0x2028
-			case r == base+0x41:
+			case r == base+psSlot:
 				return 0x2029
 			}
 			return 0x7f + (r - base)
 		}, s)
 	}
+}
+
+var blockHeaderRe = regexp.MustCompile(`(?:^|[:\-?] +|^ *)[|>][1-9+\-]*[ \t]*(?:#.*)?$`)
+
+// blockScalarTabs returns the byte offsets of tabs that lead the text of a
+// line inside a block scalar (after its indentation spaces).
+func blockScalarTabs(src string) []int {
+	if !strings.Contains(src, "\t") {
+		return nil
+	}
+	var out []int
+	inBlock, parent := false, 0
+	off := 0
+	for _, line := range strings.SplitAfter(src, "\n") {
+		body := strings.TrimRight(line, "\r\n")
+		ind := len(body) - len(strings.TrimLeft(body, " "))
+		blank := strings.TrimLeft(body, " \t") == ""
+		if inBlock && !blank && ind <= parent {
+			inBlock = false
+		}
+		if inBlock {
+			for j := ind; j < len(body) && (body[j] == '\t' || body[j] == ' '); j++ {
+				if body[j] == '\t' {
+					out = append(out, off+j)
+				}
+			}
+		} else if blockHeaderRe.MatchString(body) {
+			inBlock, parent = true, ind
+		}
+		off += len(line)
+	}
+	return out
 }
 
 // parseYAMLDocument reads exactly one YAML document like js-yaml's safeLoad.

@@ -412,8 +412,12 @@ func splitFrontmatter(data []byte) (*Map, string, error) {
 		v, err = parseJSONDocument([]byte(matter))
 	} else {
 		// gray-matter cuts the block before its last line break; js-yaml
-		// still ends a final clipped block scalar with one, yaml/v3 would not.
-		v, err = parseYAMLDocument(matter + "\n")
+		// adds one back when the text does not end with one (which matters
+		// for a final block scalar), and so do we.
+		if !strings.HasSuffix(matter, "\n") {
+			matter += "\n"
+		}
+		v, err = parseYAMLDocument(matter)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %v", ErrSyntax, err)
