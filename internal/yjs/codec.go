@@ -38,21 +38,21 @@ func (v *v1Decoder) readLeftID() ID {
 	c := v.d.ReadVarUint()
 	return ID{c, int(v.d.ReadVarUint())}
 }
-func (v *v1Decoder) readRightID() ID          { return v.readLeftID() }
-func (v *v1Decoder) readClient() uint64       { return v.d.ReadVarUint() }
-func (v *v1Decoder) readInfo() byte           { return v.d.ReadUint8() }
-func (v *v1Decoder) readString() string       { return v.d.ReadVarString() }
-func (v *v1Decoder) readStringBytes() []byte  { return v.d.ReadVarStringBytes() }
-func (v *v1Decoder) readParentInfo() bool     { return v.d.ReadVarUint() == 1 }
-func (v *v1Decoder) readTypeRef() uint64      { return v.d.ReadVarUint() }
-func (v *v1Decoder) readLen() int             { return int(v.d.ReadVarUint()) }
-func (v *v1Decoder) readAny() any             { return v.d.ReadAny() }
-func (v *v1Decoder) readBuf() []byte          { return append([]byte(nil), v.d.ReadVarBytes()...) }
-func (v *v1Decoder) readKey() string          { return v.d.ReadVarString() }
-func (v *v1Decoder) resetDsCurVal()           {}
-func (v *v1Decoder) readDsClock() int         { return int(v.d.ReadVarUint()) }
-func (v *v1Decoder) readDsLen() int           { return int(v.d.ReadVarUint()) }
-func (v *v1Decoder) err() error               { return v.d.Err() }
+func (v *v1Decoder) readRightID() ID         { return v.readLeftID() }
+func (v *v1Decoder) readClient() uint64      { return v.d.ReadVarUint() }
+func (v *v1Decoder) readInfo() byte          { return v.d.ReadUint8() }
+func (v *v1Decoder) readString() string      { return v.d.ReadVarString() }
+func (v *v1Decoder) readStringBytes() []byte { return v.d.ReadVarStringBytes() }
+func (v *v1Decoder) readParentInfo() bool    { return v.d.ReadVarUint() == 1 }
+func (v *v1Decoder) readTypeRef() uint64     { return v.d.ReadVarUint() }
+func (v *v1Decoder) readLen() int            { return int(v.d.ReadVarUint()) }
+func (v *v1Decoder) readAny() any            { return v.d.ReadAny() }
+func (v *v1Decoder) readBuf() []byte         { return append([]byte(nil), v.d.ReadVarBytes()...) }
+func (v *v1Decoder) readKey() string         { return v.d.ReadVarString() }
+func (v *v1Decoder) resetDsCurVal()          {}
+func (v *v1Decoder) readDsClock() int        { return int(v.d.ReadVarUint()) }
+func (v *v1Decoder) readDsLen() int          { return int(v.d.ReadVarUint()) }
+func (v *v1Decoder) err() error              { return v.d.Err() }
 func (v *v1Decoder) readJSON() any {
 	s := v.d.ReadVarString()
 	if v.d.Err() != nil {

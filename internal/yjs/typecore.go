@@ -124,9 +124,9 @@ func (t *typeCore) integrateType(tx *Txn, it *Item) {
 
 // prelim records what is done to a type before it is inserted somewhere.
 type prelim struct {
-	list []any             // XmlFragment / XmlElement children, Array values
-	keys []string          // attribute / map keys in JavaScript Map order
-	vals []any             //   and their values
+	list []any              // XmlFragment / XmlElement children, Array values
+	keys []string           // attribute / map keys in JavaScript Map order
+	vals []any              //   and their values
 	ops  []func(*Txn) error // Text / XmlText operations, replayed on integration
 }
 
