@@ -28,7 +28,8 @@ var mdParser = parser.NewParser(
 		util.Prioritized(parser.NewCodeBlockParser(), 500),
 		util.Prioritized(parser.NewATXHeadingParser(), 600),
 		util.Prioritized(&fenceParser{inner: parser.NewFencedCodeBlockParser()}, 700),
-		util.Prioritized(parser.NewBlockquoteParser(), 800),
+		util.Prioritized(&quoteParser{inner: parser.NewBlockquoteParser()}, 800),
+		util.Prioritized(refBreaker{}, 950),
 		util.Prioritized(parser.NewHTMLBlockParser(), 900),
 		util.Prioritized(&paragraphParser{}, 1000),
 	),
@@ -118,8 +119,8 @@ type tableBlock struct {
 	filled int
 }
 
-func (t *tableBlock) Kind() ast.NodeKind              { return kindTable }
-func (t *tableBlock) IsRaw() bool                     { return true }
+func (t *tableBlock) Kind() ast.NodeKind            { return kindTable }
+func (t *tableBlock) IsRaw() bool                   { return true }
 func (t *tableBlock) Dump(source []byte, level int) { ast.DumpHelper(t, source, level, nil, nil) }
 
 type tableParser struct{}
@@ -281,8 +282,8 @@ func (tableParser) Continue(node ast.Node, reader text.Reader, pc parser.Context
 	return parser.Continue | parser.NoChildren
 }
 func (tableParser) Close(node ast.Node, reader text.Reader, pc parser.Context) {}
-func (tableParser) CanInterruptParagraph() bool                                 { return true }
-func (tableParser) CanAcceptIndentedLine() bool                                 { return false }
+func (tableParser) CanInterruptParagraph() bool                                { return true }
+func (tableParser) CanAcceptIndentedLine() bool                                { return false }
 
 var (
 	hrRE       = regexp.MustCompile(`^(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$`)
@@ -450,4 +451,96 @@ func parseReference(str string) (n int, label string, ref reference, ok bool) {
 		p++
 	}
 	return p, label, reference{href: href, title: title}, true
+}
+
+// --- blockquote: markdown-it continues a quote on a line whose ">" follows
+// any indentation (only the first line is limited to three spaces).
+
+type quoteParser struct{ inner parser.BlockParser }
+
+func (q *quoteParser) Trigger() []byte { return q.inner.Trigger() }
+func (q *quoteParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
+	return q.inner.Open(parent, reader, pc)
+}
+func (q *quoteParser) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
+	line, _ := reader.PeekLine()
+	if w, pos := util.IndentWidth(line, reader.LineOffset()); w > 3 && pos < len(line) && line[pos] == '>' {
+		reader.Advance(pos)
+	}
+	return q.inner.Continue(node, reader, pc)
+}
+func (q *quoteParser) Close(node ast.Node, reader text.Reader, pc parser.Context) {
+	q.inner.Close(node, reader, pc)
+}
+func (q *quoteParser) CanInterruptParagraph() bool { return true }
+func (q *quoteParser) CanAcceptIndentedLine() bool { return false }
+
+// --- refBreaker: in markdown-it a reference definition is its own block, so
+// the line after it starts afresh even where that block could not interrupt
+// a paragraph (indented code, a list not starting at 1, an empty item, an
+// HTML block of kind 7). goldmark sees one paragraph; when that paragraph
+// holds only definitions, this parser asks goldmark to close it first.
+
+type refBreaker struct{}
+
+type refBreakNode struct{ ast.BaseBlock }
+
+var kindRefBreak = ast.NewNodeKind("CivicRefBreak")
+
+func (n *refBreakNode) Kind() ast.NodeKind            { return kindRefBreak }
+func (n *refBreakNode) Dump(source []byte, level int) { ast.DumpHelper(n, source, level, nil, nil) }
+
+var (
+	orderedStartRE = regexp.MustCompile(`^([0-9]{1,9})[.)](?:[ \t]|$)`)
+	emptyItemRE    = regexp.MustCompile(`^(?:[*+-]|[0-9]{1,9}[.)])[ \t]*$`)
+	htmlType7RE    = regexp.MustCompile(`^(?:` + htmlOpenTag + `|` + htmlCloseTag + `)[` + jsWS + `]*$`)
+)
+
+func (refBreaker) Trigger() []byte { return nil }
+func (refBreaker) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
+	para, ok := pc.LastOpenedBlock().Node.(*ast.Paragraph)
+	if !ok || para.Parent() != parent {
+		return nil, parser.NoChildren
+	}
+	line, _ := reader.PeekLine()
+	w, pos := util.IndentWidth(line, reader.LineOffset())
+	if pos >= len(line) || util.IsBlank(line) {
+		return nil, parser.NoChildren
+	}
+	rest := strings.TrimRight(string(line[pos:]), "\n")
+	fresh := w >= 4 || emptyItemRE.MatchString(rest) || htmlType7RE.MatchString(rest)
+	if m := orderedStartRE.FindStringSubmatch(rest); m != nil && strings.TrimLeft(m[1], "0") != "1" {
+		fresh = true
+	}
+	if !fresh || !onlyReferences(para, reader.Source()) {
+		return nil, parser.NoChildren
+	}
+	return &refBreakNode{}, parser.NoChildren | parser.RequireParagraph
+}
+func (refBreaker) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
+	return parser.Close
+}
+func (refBreaker) Close(node ast.Node, reader text.Reader, pc parser.Context) {}
+func (refBreaker) CanInterruptParagraph() bool                                { return true }
+func (refBreaker) CanAcceptIndentedLine() bool                                { return true }
+
+func onlyReferences(para *ast.Paragraph, src []byte) bool {
+	var buf bytes.Buffer
+	lines := para.Lines()
+	for i := 0; i < lines.Len(); i++ {
+		seg := lines.At(i)
+		buf.Write(seg.Value(src))
+	}
+	str := buf.String()
+	if !strings.HasSuffix(str, "\n") {
+		str += "\n"
+	}
+	for len(str) > 0 {
+		n, _, _, ok := parseReference(str)
+		if !ok {
+			return false
+		}
+		str = str[n:]
+	}
+	return true
 }

@@ -1,6 +1,7 @@
 package pmdoc
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -38,7 +39,14 @@ func normalizeInput(md string) string {
 		md = strings.ReplaceAll(md, "\x00", "\ufffd")
 	}
 	if !strings.HasSuffix(md, "\n") {
-		md += "\n"
+		// markdown-it does not count a last line of only spaces and tabs
+		// that has no newline.
+		last := md[strings.LastIndexByte(md, '\n')+1:]
+		if strings.Trim(last, " \t") == "" {
+			md = md[:len(md)-len(last)]
+		} else {
+			md += "\n"
+		}
 	}
 	return md
 }
@@ -58,9 +66,24 @@ func fillDoc(content []*Node) *Node {
 func (c *converter) linesText(n ast.Node) string {
 	var b strings.Builder
 	lines := n.Lines()
+	inItem := false
+	if _, isPara := n.(*ast.Paragraph); isPara || n.Kind() == ast.KindTextBlock || n.Kind() == ast.KindHeading {
+		for p := n.Parent(); p != nil; p = p.Parent() {
+			if p.Kind() == ast.KindListItem {
+				inItem = true
+				break
+			}
+		}
+	}
 	for i := 0; i < lines.Len(); i++ {
 		seg := lines.At(i)
-		b.Write(seg.Value(c.src))
+		v := seg.Value(c.src)
+		// A lazy continuation line inside a list item is less indented than
+		// the item; markdown-it strips all of its indentation.
+		if inItem && i > 0 && seg.Padding == 0 && (seg.Start == 0 || c.src[seg.Start-1] == '\n') {
+			v = bytes.TrimLeft(v, " \t")
+		}
+		b.Write(v)
 	}
 	return b.String()
 }

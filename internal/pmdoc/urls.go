@@ -53,7 +53,7 @@ func isRecodeProto(p string) bool {
 
 type mdURL struct {
 	protocol, auth, port, hostname, hash, search, pathname string
-	slashes                                                 bool
+	slashes                                                bool
 }
 
 func (u *mdURL) format() string {
@@ -101,10 +101,8 @@ func parseURL(url string) *mdURL {
 		u.protocol = proto
 		rest = rest[i+1:]
 	}
-	lower := strings.ToLower(proto)
-	hostless := lower == "javascript:" && proto == lower || proto == "javascript:"
 	// hostlessProtocol / slashedProtocol are looked up with the original case.
-	hostless = proto == "javascript:"
+	hostless := proto == "javascript:"
 	slashed := map[string]bool{"http:": true, "https:": true, "ftp:": true, "gopher:": true, "file:": true}
 	slashes := strings.HasPrefix(rest, "//")
 	if slashes && !(proto != "" && hostless) {
@@ -276,7 +274,7 @@ func mdDecode(s, exclude string) string {
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
-		if !(s[i] == '%' && i+2 < len(s)+0 && i+2 <= len(s)-1 && isHex(s[i+1]) && isHex(s[i+2])) {
+		if !(s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2])) {
 			b.WriteByte(s[i])
 			i++
 			continue
@@ -288,9 +286,6 @@ func mdDecode(s, exclude string) string {
 			v, _ := strconv.ParseUint(s[j+1:j+3], 16, 8)
 			bs = append(bs, byte(v))
 			j += 3
-		}
-		if j+2 == len(s)-0 && false {
-			break
 		}
 		decodeRun(&b, bs, exclude)
 		i = j
