@@ -1,0 +1,499 @@
+package pmdoc
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/civicpress/civicpress-go/internal/yjs"
+	"github.com/civicpress/civicpress-go/internal/yjs/lib0"
+)
+
+// Fragment is the name of the XmlFragment that holds the editor document.
+const Fragment = "default"
+
+// MarkdownToUpdate parses md and returns the Yjs update (v1) of a fresh
+// document whose fragment "default" holds it, built as y-prosemirror's
+// prosemirrorToYXmlFragment builds it; with clientID 1 the bytes equal
+// upstream's. Blank Markdown gives the empty update, as upstream's seed
+// guard leaves the fragment empty.
+func MarkdownToUpdate(md string, clientID uint64) ([]byte, error) {
+	doc := yjs.NewDoc(yjs.Options{ClientID: clientID})
+	if _, err := SeedMarkdown(doc, md); err != nil {
+		return nil, err
+	}
+	return doc.EncodeStateAsUpdate(nil)
+}
+
+// SeedMarkdown fills doc's fragment "default" from md in one transaction,
+// unless the fragment already has content or md is blank (upstream's
+// seedFromMarkdown guards). It reports whether it wrote anything.
+func SeedMarkdown(doc *yjs.Doc, md string) (bool, error) {
+	if jsTrim(md) == "" {
+		return false, nil
+	}
+	return SeedDocument(doc, ParseMarkdown(md))
+}
+
+// SeedDocument writes n (a doc node) into doc's empty fragment "default".
+func SeedDocument(doc *yjs.Doc, n *Node) (bool, error) {
+	frag := doc.XmlFragment(Fragment)
+	if frag.Len() > 0 {
+		return false, nil
+	}
+	nodes, err := prelimContent(n)
+	if err != nil {
+		return false, err
+	}
+	if _, err := doc.Transact(nil, func(tx *yjs.Txn) error { return frag.Insert(tx, 0, nodes...) }); err != nil {
+		return false, fmt.Errorf("pmdoc: seed: %w", err)
+	}
+	return true, nil
+}
+
+// prelimContent maps a node's children to preliminary Yjs types: a run of
+// text nodes becomes one XmlText, every other node an XmlElement whose
+// non-null attributes are set in declaration order.
+func prelimContent(n *Node) ([]any, error) {
+	var out []any
+	for i := 0; i < len(n.Content); {
+		c := n.Content[i]
+		if c.isText() {
+			x := yjs.NewXmlText()
+			var delta []yjs.DeltaOp
+			for ; i < len(n.Content) && n.Content[i].isText(); i++ {
+				t := n.Content[i]
+				op := yjs.DeltaOp{Insert: t.Text}
+				if len(t.Marks) > 0 {
+					op.Attributes = marksObject(t.Marks)
+				}
+				delta = append(delta, op)
+			}
+			if err := x.ApplyDelta(nil, delta); err != nil {
+				return nil, fmt.Errorf("pmdoc: text: %w", err)
+			}
+			out = append(out, x)
+			continue
+		}
+		el := yjs.NewXmlElement(c.Type)
+		if spec := schema[c.Type]; spec != nil {
+			for _, a := range spec.attrs {
+				v := c.Attrs[a.name]
+				if v == nil {
+					continue
+				}
+				if err := el.SetAttribute(nil, a.name, anyValue(v)); err != nil {
+					return nil, fmt.Errorf("pmdoc: attribute %s: %w", a.name, err)
+				}
+			}
+		}
+		kids, err := prelimContent(c)
+		if err != nil {
+			return nil, err
+		}
+		if len(kids) > 0 {
+			if err := el.Insert(nil, 0, kids...); err != nil {
+				return nil, fmt.Errorf("pmdoc: element %s: %w", c.Type, err)
+			}
+		}
+		out = append(out, el)
+		i++
+	}
+	return out, nil
+}
+
+func anyValue(v any) any {
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = anyValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+// marksObject is y-prosemirror's marksToAttributes: mark name → the mark's
+// full attrs ({} for em, strong, code; {href, title} for links).
+func marksObject(marks []Mark) *lib0.Object {
+	o := lib0.NewObject()
+	for _, m := range marks {
+		a := lib0.NewObject()
+		if m.Type == "link" {
+			a.Set("href", m.Href)
+			if m.Title != nil {
+				a.Set("title", *m.Title)
+			} else {
+				a.Set("title", nil)
+			}
+		}
+		o.Set(m.Type, a)
+	}
+	return o
+}
+
+// DocumentToMarkdown reads fragment "default" of doc and serializes it:
+// upstream's writeback (yXmlFragmentToMarkdown) for every valid document.
+func DocumentToMarkdown(doc *yjs.Doc) string {
+	n, _ := ReadFragment(doc.XmlFragment(Fragment))
+	return SerializeMarkdown(n)
+}
+
+// Repair describes content the reader had to reshape because it does not
+// fit the schema. Upstream deletes such content from the shared document;
+// this reader never changes the document and keeps the text (see the
+// package documentation).
+type Repair struct {
+	Path   string // element path, e.g. "0/bullet_list/1"
+	Reason string
+}
+
+// ReadFragment converts an XmlFragment to a document the way y-prosemirror's
+// yXmlFragmentToProseMirrorRootNode does for valid content. Content the
+// schema cannot hold is degraded to its text instead of being deleted; the
+// repairs made are reported.
+func ReadFragment(frag yjs.XmlFragment) (*Node, []Repair) {
+	r := &reader{}
+	var blocks []*Node
+	for i, ch := range frag.Children() {
+		blocks = append(blocks, r.block(ch, fmt.Sprint(i))...)
+	}
+	return &Node{Type: "doc", Content: blocks}, r.repairs
+}
+
+type reader struct{ repairs []Repair }
+
+func (r *reader) note(path, format string, args ...any) {
+	r.repairs = append(r.repairs, Repair{Path: path, Reason: fmt.Sprintf(format, args...)})
+}
+
+func elementAttrs(el yjs.XmlElement, typ string) map[string]any {
+	spec := schema[typ]
+	if spec == nil || len(spec.attrs) == 0 {
+		return nil
+	}
+	attrs := map[string]any{}
+	for _, a := range spec.attrs {
+		if v, ok := el.Attribute(a.name); ok {
+			if f, isF := v.(float64); isF && f == float64(int(f)) {
+				v = int(f)
+			}
+			attrs[a.name] = v
+		}
+	}
+	return attrs
+}
+
+func (r *reader) children(el yjs.XmlElement) []any { return el.Children() }
+
+// block reads a node in block position.
+func (r *reader) block(v any, path string) []*Node {
+	switch x := v.(type) {
+	case yjs.XmlText:
+		inl := r.text(x, path)
+		if len(inl) == 0 {
+			return nil
+		}
+		r.note(path, "text outside a block kept as a paragraph")
+		return []*Node{newNode("paragraph", nil, inl...)}
+	case yjs.XmlElement:
+		return r.element(x, path)
+	}
+	return nil
+}
+
+func (r *reader) blocks(el yjs.XmlElement, path string) []*Node {
+	var out []*Node
+	for i, ch := range el.Children() {
+		out = append(out, r.block(ch, path+"/"+fmt.Sprint(i))...)
+	}
+	return out
+}
+
+func (r *reader) element(el yjs.XmlElement, path string) []*Node {
+	name := el.NodeName()
+	path += "/" + name
+	spec := schema[name]
+	switch {
+	case spec == nil || name == "doc" || name == "text":
+		r.note(path, "unknown element %q kept as its content", name)
+		return r.unwrap(el, path)
+	case spec.inline:
+		inl := r.inlineElement(el, path)
+		if len(inl) == 0 {
+			return nil
+		}
+		r.note(path, "inline %q outside a paragraph wrapped in one", name)
+		return []*Node{newNode("paragraph", nil, inl...)}
+	}
+	attrs := elementAttrs(el, name)
+	switch name {
+	case "paragraph", "heading":
+		return []*Node{newNode(name, attrs, r.inlines(el, path)...)}
+	case "code_block":
+		n := newNode(name, attrs)
+		var b strings.Builder
+		marked := false
+		for _, ch := range el.Children() {
+			if t, ok := ch.(yjs.XmlText); ok {
+				for _, op := range t.Delta() {
+					if s, ok := op.Insert.(string); ok {
+						b.WriteString(s)
+					}
+					if op.Attributes != nil && op.Attributes.Len() > 0 {
+						marked = true
+					}
+				}
+			} else {
+				b.WriteString(plainText(ch))
+				marked = true
+			}
+		}
+		if marked {
+			r.note(path, "formatting inside a code block dropped")
+		}
+		if b.Len() > 0 {
+			n.Content = []*Node{textNode(b.String(), nil)}
+		}
+		return []*Node{n}
+	case "horizontal_rule":
+		return []*Node{newNode(name, nil)}
+	case "blockquote":
+		inner := r.blocks(el, path)
+		if len(inner) == 0 {
+			inner = []*Node{newNode("paragraph", nil)}
+		}
+		return []*Node{newNode(name, nil, inner...)}
+	case "bullet_list", "ordered_list":
+		list := newNode(name, attrs)
+		for i, ch := range el.Children() {
+			p := path + "/" + fmt.Sprint(i)
+			if e, ok := ch.(yjs.XmlElement); ok && e.NodeName() == "list_item" {
+				list.Content = append(list.Content, r.listItem(e, p))
+				continue
+			}
+			if bs := r.block(ch, p); len(bs) > 0 {
+				r.note(p, "list content outside an item wrapped in one")
+				list.Content = append(list.Content, r.fillItem(bs, p))
+			}
+		}
+		if len(list.Content) == 0 {
+			return nil
+		}
+		return []*Node{list}
+	case "list_item":
+		r.note(path, "list item outside a list wrapped in one")
+		return []*Node{newNode("bullet_list", nil, r.listItem(el, path))}
+	case "table":
+		t := newNode(name, nil)
+		for i, ch := range el.Children() {
+			p := path + "/" + fmt.Sprint(i)
+			if e, ok := ch.(yjs.XmlElement); ok && e.NodeName() == "table_row" {
+				t.Content = append(t.Content, r.row(e, p))
+				continue
+			}
+			if bs := r.block(ch, p); len(bs) > 0 {
+				r.note(p, "table content outside a row wrapped in one")
+				t.Content = append(t.Content, newNode("table_row", nil, newNode("table_cell", nil, bs...)))
+			}
+		}
+		if len(t.Content) == 0 {
+			return nil
+		}
+		return []*Node{t}
+	case "table_row":
+		r.note(path, "table row outside a table wrapped in one")
+		return []*Node{newNode("table", nil, r.row(el, path))}
+	case "table_cell", "table_header":
+		r.note(path, "table cell outside a row kept as its content")
+		return r.blocks(el, path)
+	}
+	return r.unwrap(el, path)
+}
+
+func (r *reader) unwrap(el yjs.XmlElement, path string) []*Node {
+	var out []*Node
+	var inl []*Node
+	flush := func() {
+		if len(inl) > 0 {
+			out = append(out, newNode("paragraph", nil, inl...))
+			inl = nil
+		}
+	}
+	for i, ch := range el.Children() {
+		p := path + "/" + fmt.Sprint(i)
+		switch x := ch.(type) {
+		case yjs.XmlText:
+			inl = append(inl, r.text(x, p)...)
+		case yjs.XmlElement:
+			if spec := schema[x.NodeName()]; spec != nil && spec.inline {
+				inl = append(inl, r.inlineElement(x, p)...)
+				continue
+			}
+			flush()
+			out = append(out, r.element(x, p)...)
+		}
+	}
+	flush()
+	return out
+}
+
+func (r *reader) fillItem(content []*Node, path string) *Node {
+	if len(content) == 0 || content[0].Type != "paragraph" {
+		if len(content) > 0 {
+			r.note(path, "list item not starting with a paragraph given an empty one")
+		}
+		content = append([]*Node{newNode("paragraph", nil)}, content...)
+	}
+	return newNode("list_item", nil, content...)
+}
+
+func (r *reader) listItem(el yjs.XmlElement, path string) *Node {
+	return r.fillItem(r.blocks(el, path+"/list_item"), path+"/list_item")
+}
+
+func (r *reader) row(el yjs.XmlElement, path string) *Node {
+	row := newNode("table_row", nil)
+	for i, ch := range el.Children() {
+		p := path + "/table_row/" + fmt.Sprint(i)
+		if e, ok := ch.(yjs.XmlElement); ok && (e.NodeName() == "table_cell" || e.NodeName() == "table_header") {
+			content := r.blocks(e, p+"/"+e.NodeName())
+			if len(content) == 0 {
+				content = []*Node{newNode("paragraph", nil)}
+			}
+			row.Content = append(row.Content, newNode(e.NodeName(), elementAttrs(e, e.NodeName()), content...))
+			continue
+		}
+		if bs := r.block(ch, p); len(bs) > 0 {
+			r.note(p, "row content outside a cell wrapped in one")
+			row.Content = append(row.Content, newNode("table_cell", nil, bs...))
+		}
+	}
+	return row
+}
+
+// inlines reads the children of a textblock.
+func (r *reader) inlines(el yjs.XmlElement, path string) []*Node {
+	var out []*Node
+	for i, ch := range el.Children() {
+		p := path + "/" + fmt.Sprint(i)
+		switch x := ch.(type) {
+		case yjs.XmlText:
+			out = appendInline(out, r.text(x, p)...)
+		case yjs.XmlElement:
+			out = appendInline(out, r.inlineElement(x, p)...)
+		}
+	}
+	return out
+}
+
+func appendInline(out []*Node, ns ...*Node) []*Node {
+	for _, n := range ns {
+		if n.isText() && len(out) > 0 {
+			if last := out[len(out)-1]; last.isText() && sameMarks(last.Marks, n.Marks) {
+				out[len(out)-1] = textNode(last.Text+n.Text, last.Marks)
+				continue
+			}
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func (r *reader) inlineElement(el yjs.XmlElement, path string) []*Node {
+	name := el.NodeName()
+	path += "/" + name
+	switch name {
+	case "hard_break":
+		return []*Node{newNode(name, nil)}
+	case "civicRef":
+		attrs := elementAttrs(el, name)
+		for k, v := range attrs {
+			if _, ok := v.(string); !ok {
+				attrs[k] = fmt.Sprint(v)
+			}
+		}
+		return []*Node{newNode(name, attrs)}
+	case "image":
+		attrs := elementAttrs(el, name)
+		if _, ok := attrs["src"].(string); !ok {
+			r.note(path, "image without a source kept as its alt text")
+			if alt, ok := attrs["alt"].(string); ok && alt != "" {
+				return []*Node{textNode(alt, nil)}
+			}
+			return nil
+		}
+		return []*Node{newNode(name, attrs)}
+	}
+	if t := plainText(el); t != "" {
+		r.note(path, "element %q inside text kept as its text", name)
+		return []*Node{textNode(t, nil)}
+	}
+	return nil
+}
+
+var hashedMark = regexp.MustCompile(`^(.*)--[a-zA-Z0-9+/=]{8}$`)
+
+// text reads an XmlText delta; marks come only from formatting attributes.
+func (r *reader) text(x yjs.XmlText, path string) []*Node {
+	var out []*Node
+	for _, op := range x.Delta() {
+		s, ok := op.Insert.(string)
+		if !ok || s == "" {
+			continue
+		}
+		var marks []Mark
+		if op.Attributes != nil {
+			for i := 0; i < op.Attributes.Len(); i++ {
+				key, val := op.Attributes.At(i)
+				name := key
+				if m := hashedMark.FindStringSubmatch(key); m != nil {
+					name = m[1]
+				}
+				if _, known := markRank[name]; !known {
+					r.note(path, "unknown mark %q dropped, text kept", key)
+					continue
+				}
+				m := Mark{Type: name}
+				if name == "link" {
+					obj, _ := val.(*lib0.Object)
+					var href any
+					if obj != nil {
+						href, _ = obj.Get("href")
+					}
+					hs, ok := href.(string)
+					if !ok {
+						r.note(path, "link without an href dropped, text kept")
+						continue
+					}
+					m.Href = hs
+					if t, ok := obj.Get("title"); ok {
+						if ts, ok := t.(string); ok {
+							m.Title = &ts
+						}
+					}
+				}
+				marks = addMark(marks, m)
+			}
+		}
+		out = appendInline(out, textNode(s, marks))
+	}
+	return out
+}
+
+func plainText(v any) string {
+	switch x := v.(type) {
+	case yjs.XmlText:
+		return x.Plain()
+	case yjs.XmlElement:
+		var b strings.Builder
+		for _, ch := range x.Children() {
+			b.WriteString(plainText(ch))
+		}
+		return b.String()
+	}
+	return ""
+}

@@ -1,0 +1,97 @@
+package pmdoc
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/civicpress/civicpress-go/internal/yjs"
+)
+
+func seedBytes(t testing.TB, n *Node) []byte {
+	t.Helper()
+	doc := yjs.NewDoc(yjs.Options{ClientID: 1})
+	if _, err := SeedDocument(doc, n); err != nil {
+		t.Fatal(err)
+	}
+	b, err := doc.EncodeStateAsUpdate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func writeback(t testing.TB, update []byte) string {
+	t.Helper()
+	doc := yjs.NewDoc(yjs.Options{ClientID: 7})
+	if err := doc.ApplyUpdate(update); err != nil {
+		t.Fatal(err)
+	}
+	return DocumentToMarkdown(doc)
+}
+
+func TestVectorsYjs(t *testing.T) {
+	for _, dir := range corpusDirs {
+		m := loadManifest(t, dir)
+		for _, v := range m.Vectors {
+			t.Run(filepath.Base(dir)+"/"+v.Name, func(t *testing.T) {
+				md := readFile(t, filepath.Join(dir, v.Name+".md"))
+				want := []byte(readFile(t, filepath.Join(dir, v.Name+".ydoc.bin")))
+				if got := seedBytes(t, ParseMarkdown(md)); !bytes.Equal(got, want) {
+					t.Fatalf("seed update differs\n got %x\nwant %x", got, want)
+				}
+				wb := readFile(t, filepath.Join(dir, v.Name+".canonical.md"))
+				if v.YjsWriteback != nil {
+					wb = *v.YjsWriteback
+				}
+				if got := writeback(t, want); got != wb {
+					t.Errorf("writeback\n got %q\nwant %q", got, wb)
+				}
+			})
+		}
+	}
+	m := loadManifest(t, "testdata/generated")
+	for _, v := range m.Docs {
+		t.Run("docs/"+v.Name, func(t *testing.T) {
+			var doc Node
+			if err := json.Unmarshal([]byte(readFile(t, filepath.Join("testdata/generated", v.Name+".doc.json"))), &doc); err != nil {
+				t.Fatal(err)
+			}
+			want := []byte(readFile(t, filepath.Join("testdata/generated", v.Name+".ydoc.bin")))
+			if got := seedBytes(t, &doc); !bytes.Equal(got, want) {
+				t.Fatalf("seed update differs\n got %x\nwant %x", got, want)
+			}
+			if v.YjsWriteback != nil {
+				if got := writeback(t, want); got != *v.YjsWriteback {
+					t.Errorf("writeback\n got %q\nwant %q", got, *v.YjsWriteback)
+				}
+			}
+		})
+	}
+}
+
+func TestMarkdownToUpdateBlankIsEmpty(t *testing.T) {
+	for _, md := range []string{"", "  \n\t\n"} {
+		u, err := MarkdownToUpdate(md, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(u, []byte{0, 0}) {
+			t.Errorf("MarkdownToUpdate(%q) = %x, want 0000 (upstream leaves the fragment empty)", md, u)
+		}
+	}
+}
+
+func TestSeedDoesNotDuplicate(t *testing.T) {
+	doc := yjs.NewDoc(yjs.Options{ClientID: 3})
+	if ok, err := SeedMarkdown(doc, "# A\n"); err != nil || !ok {
+		t.Fatalf("first seed: %v %v", ok, err)
+	}
+	if ok, err := SeedMarkdown(doc, "# B\n"); err != nil || ok {
+		t.Fatalf("second seed wrote into a non-empty fragment: %v %v", ok, err)
+	}
+	if got := DocumentToMarkdown(doc); got != "# A" {
+		t.Fatalf("got %q", got)
+	}
+}
