@@ -24,7 +24,7 @@ var (
 
 type revGen struct{ r *rand.Rand }
 
-func (g *revGen) int(lo, hi int) int { return lo + g.r.IntN(hi-lo+1) }
+func (g *revGen) int(lo, hi int) int  { return lo + g.r.IntN(hi-lo+1) }
 func (g *revGen) bool(p float64) bool { return g.r.Float64() < p }
 func (g *revGen) pick(s []string) string {
 	return s[g.r.IntN(len(s))]
