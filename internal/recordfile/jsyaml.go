@@ -34,10 +34,6 @@ var (
 		`|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*` +
 		`|[-+]?\.(?:inf|Inf|INF)` +
 		`|\.(?:nan|NaN|NAN))$`)
-	jsDateRe      = regexp.MustCompile(`^([0-9][0-9][0-9][0-9])-([0-9][0-9])-([0-9][0-9])$`)
-	jsTimestampRe = regexp.MustCompile(`^([0-9][0-9][0-9][0-9])-([0-9][0-9]?)-([0-9][0-9]?)` +
-		`(?:[Tt]|[ \t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\.([0-9]*))?` +
-		`(?:[ \t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?$`)
 	sexaTailRe = regexp.MustCompile(`^(:[0-5]?[0-9])+$`)
 )
 
@@ -54,6 +50,9 @@ func resolvePlain(s string) any {
 		return false
 	case "<<":
 		return mergeKey{}
+	}
+	if c := s[0]; !(c >= '0' && c <= '9') && c != '-' && c != '+' && c != '.' {
+		return s // every number and timestamp starts with one of these
 	}
 	if jsIntResolves(s) {
 		return jsIntConstruct(s)
@@ -235,44 +234,122 @@ func jsFloatConstruct(s string) float64 {
 }
 
 // jsTimestamp applies js-yaml's timestamp type, including Date.UTC's
-// mapping of years 0–99 to 1900–1999 and its overflow normalization.
+// mapping of years 0–99 to 1900–1999 and its overflow normalization. The
+// accepted forms are js-yaml's two patterns:
+//
+//	YYYY-MM-DD
+//	YYYY-M(M)-D(D)(T|t|[ \t]+)H(H):MM:SS(.fraction)?([ \t]*(Z|[+-]H(H)(:MM)?))?
 func jsTimestamp(s string) (time.Time, bool) {
-	m := jsDateRe.FindStringSubmatch(s)
-	if m == nil {
-		m = jsTimestampRe.FindStringSubmatch(s)
+	i := 0
+	digits := func(min, max int) (int, bool) {
+		n, j := 0, 0
+		for j < max && i < len(s) && isDec(s[i]) {
+			n = n*10 + int(s[i]-'0')
+			i++
+			j++
+		}
+		return n, j >= min
 	}
-	if m == nil {
+	lit := func(c byte) bool {
+		if i < len(s) && s[i] == c {
+			i++
+			return true
+		}
+		return false
+	}
+	year, ok := digits(4, 4)
+	if !ok || !lit('-') {
 		return time.Time{}, false
 	}
-	num := func(x string) int { n, _ := strconv.Atoi(x); return n }
-	year, month, day := num(m[1]), num(m[2])-1, num(m[3])
+	mStart := i
+	month, ok := digits(1, 2)
+	mLen := i - mStart
+	if !ok || !lit('-') {
+		return time.Time{}, false
+	}
+	dStart := i
+	day, ok := digits(1, 2)
+	dLen := i - dStart
+	if !ok {
+		return time.Time{}, false
+	}
 	if year <= 99 {
 		year += 1900
 	}
-	if len(m) < 5 || m[4] == "" {
-		return time.Date(year, time.Month(month+1), day, 0, 0, 0, 0, time.UTC), true
+	if i == len(s) {
+		if mLen != 2 || dLen != 2 {
+			return time.Time{}, false
+		}
+		return time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC), true
 	}
-	hour, minute, second := num(m[4]), num(m[5]), num(m[6])
+	switch {
+	case lit('T') || lit('t'):
+	case i < len(s) && (s[i] == ' ' || s[i] == '\t'):
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
+		}
+	default:
+		return time.Time{}, false
+	}
+	hour, ok := digits(1, 2)
+	if !ok || !lit(':') {
+		return time.Time{}, false
+	}
+	minute, ok := digits(2, 2)
+	if !ok || !lit(':') {
+		return time.Time{}, false
+	}
+	second, ok := digits(2, 2)
+	if !ok {
+		return time.Time{}, false
+	}
 	ms := 0
-	if m[7] != "" {
-		f := m[7]
-		if len(f) > 3 {
-			f = f[:3]
+	if lit('.') {
+		for j := 0; i < len(s) && isDec(s[i]); j++ {
+			if j < 3 {
+				ms = ms*10 + int(s[i]-'0')
+			}
+			i++
+			if i == len(s) || !isDec(s[i]) {
+				for k := j + 1; k < 3; k++ {
+					ms *= 10 // "5" is 500 ms
+				}
+			}
 		}
-		for len(f) < 3 {
-			f += "0"
-		}
-		ms = num(f)
 	}
-	t := time.Date(year, time.Month(month+1), day, hour, minute, second, ms*1e6, time.UTC)
-	if m[9] != "" {
-		delta := time.Duration(num(m[10])*60+num(m[11])) * time.Minute
-		if m[9] == "-" {
-			delta = -delta
+	var offset time.Duration
+	if i < len(s) {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
 		}
-		t = t.Add(-delta)
+		switch {
+		case lit('Z'):
+		case i < len(s) && (s[i] == '+' || s[i] == '-'):
+			neg := s[i] == '-'
+			i++
+			h, ok := digits(1, 2)
+			if !ok {
+				return time.Time{}, false
+			}
+			m := 0
+			if lit(':') {
+				if m, ok = digits(2, 2); !ok {
+					return time.Time{}, false
+				}
+			}
+			offset = time.Duration(h*60+m) * time.Minute
+			if neg {
+				offset = -offset
+			}
+		default:
+			return time.Time{}, false
+		}
+		if i != len(s) {
+			return time.Time{}, false
+		}
 	}
-	return t, true
+	t := time.Date(year, time.Month(month), day, hour, minute, second, ms*1e6, time.UTC)
+	return t.Add(-offset), true
 }
 
 // jsDateString is String(date) on a server running in UTC.
@@ -447,13 +524,18 @@ func parseYAMLDocument(src string) (any, error) {
 }
 
 // finish turns jsDate values into ISO strings (upstream's
-// normalizeDateValues) and a stray merge marker into its text.
+// normalizeDateValues), a stray merge marker into its text, and -0 into 0
+// (so that the first save is already stable).
 func (r *yamlReader) finish(v any) any {
 	switch t := v.(type) {
 	case jsDate:
 		return FormatTime(t.t)
 	case mergeKey:
 		return "<<"
+	case float64:
+		if t == 0 {
+			return 0.0 // -0.0 reads as -0 but is written "-0", which reads as 0
+		}
 	case []any:
 		for i := range t {
 			t[i] = r.finish(t[i])

@@ -295,6 +295,9 @@ func decodeJSONValue(dec *json.Decoder, depth int) (any, error) {
 		if err != nil && !errors.Is(err, strconv.ErrRange) {
 			return nil, err
 		}
+		if f == 0 {
+			f = 0 // no -0, as for YAML
+		}
 		return f, nil
 	default:
 		return t, nil // string, bool, nil

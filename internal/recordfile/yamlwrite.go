@@ -28,21 +28,6 @@ import (
 //     a date that is not in canonical ISO form, a "<<" key — is quoted, so
 //     the value survives a round trip through either implementation.
 
-var (
-	plainUnsafeRe = regexp.MustCompile("^[\n\t ,\\[\\]{}#&*!|>'\"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$")
-	docMarkerRe   = regexp.MustCompile(`(?m)^(%|---|\.\.\.)`)
-	coreTagRes    = []*regexp.Regexp{
-		regexp.MustCompile(`^(?:~|[Nn]ull|NULL)?$`),
-		regexp.MustCompile(`^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$`),
-		regexp.MustCompile(`^0o[0-7]+$`),
-		regexp.MustCompile(`^[-+]?[0-9]+$`),
-		regexp.MustCompile(`^0x[0-9a-fA-F]+$`),
-		regexp.MustCompile(`^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$`),
-		regexp.MustCompile(`^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$`),
-		regexp.MustCompile(`^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$`),
-	}
-)
-
 const indentStep = "  "
 
 // needsDoubleQuotes: control characters (other than tab and newline) and
@@ -54,6 +39,116 @@ func needsDoubleQuotes(s string) bool {
 		}
 	}
 	return false
+}
+
+// plainUnsafe is the library's test for strings that cannot be plain:
+// /^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/
+func plainUnsafe(s string) bool {
+	if s == "" {
+		return false
+	}
+	if strings.IndexByte("\n\t ,[]{}#&*!|>'\"%@`", s[0]) >= 0 {
+		return true
+	}
+	if s[0] == '?' || s[0] == '-' {
+		if len(s) == 1 || s[1] == ' ' || s[1] == '\t' {
+			return true
+		}
+	}
+	for i := 0; i+1 < len(s); i++ {
+		c, n := s[i], s[i+1]
+		switch {
+		case (c == '\n' || c == ':') && (n == ' ' || n == '\t'):
+			return true
+		case (c == ' ' || c == '\t') && n == '\n':
+			return true
+		case (c == '\n' || c == '\t' || c == ' ') && n == '#':
+			return true
+		}
+	}
+	last := s[len(s)-1]
+	return last == '\n' || last == '\t' || last == ' ' || last == ':'
+}
+
+// hasDocMarker: a line starting with %, --- or ... (/^(%|---|\.\.\.)/m).
+func hasDocMarker(s string) bool {
+	for {
+		if strings.HasPrefix(s, "%") || strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...") {
+			return true
+		}
+		i := strings.IndexByte(s, '\n')
+		if i < 0 {
+			return false
+		}
+		s = s[i+1:]
+	}
+}
+
+// coreResolves reports whether the library's YAML 1.2 core schema reads
+// the plain scalar s as something other than a string: null (~, null,
+// Null, NULL, empty), a boolean, or a number (decimal, 0o octal, 0x hex,
+// .inf/.nan, floats with optional exponent).
+func coreResolves(s string) bool {
+	switch s {
+	case "", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
+		".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN":
+		return true
+	}
+	allIn := func(t, set string) bool {
+		if t == "" {
+			return false
+		}
+		for i := 0; i < len(t); i++ {
+			if strings.IndexByte(set, t[i]) < 0 {
+				return false
+			}
+		}
+		return true
+	}
+	if strings.HasPrefix(s, "0o") && allIn(s[2:], "01234567") {
+		return true
+	}
+	if strings.HasPrefix(s, "0x") && allIn(s[2:], "0123456789abcdefABCDEF") {
+		return true
+	}
+	// [-+]? (digits (. digits*)? | . digits) ([eE] [-+]? digits)?
+	i := 0
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		i++
+	}
+	intDigits := 0
+	for i < len(s) && isDec(s[i]) {
+		i++
+		intDigits++
+	}
+	fracDigits := 0
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && isDec(s[i]) {
+			i++
+			fracDigits++
+		}
+		if intDigits == 0 && fracDigits == 0 {
+			return false
+		}
+	} else if intDigits == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '-' || s[i] == '+') {
+			i++
+		}
+		expDigits := 0
+		for i < len(s) && isDec(s[i]) {
+			i++
+			expDigits++
+		}
+		if expDigits == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // renderField renders one top-level frontmatter field, without a trailing
@@ -216,7 +311,7 @@ func plainString(s string, implicitKey bool, ind string) string {
 	if implicitKey && multiLine {
 		return quotedString(s, implicitKey, ind)
 	}
-	if plainUnsafeRe.MatchString(s) {
+	if plainUnsafe(s) {
 		if implicitKey || !multiLine {
 			return quotedString(s, implicitKey, ind)
 		}
@@ -225,7 +320,7 @@ func plainString(s string, implicitKey bool, ind string) string {
 	if !implicitKey && multiLine {
 		return blockString(s, implicitKey, ind)
 	}
-	if docMarkerRe.MatchString(s) {
+	if hasDocMarker(s) {
 		if ind == "" {
 			return blockString(s, implicitKey, ind)
 		}
@@ -233,10 +328,8 @@ func plainString(s string, implicitKey bool, ind string) string {
 			return quotedString(s, implicitKey, ind)
 		}
 	}
-	for _, re := range coreTagRes {
-		if re.MatchString(s) {
-			return quotedString(s, implicitKey, ind)
-		}
+	if coreResolves(s) {
+		return quotedString(s, implicitKey, ind)
 	}
 	if misreadByJSYAML(s, implicitKey) {
 		return quotedString(s, implicitKey, ind)
@@ -283,7 +376,7 @@ func singleQuoted(s string, implicitKey bool, ind string) string {
 		return doubleQuoted(s, implicitKey, ind)
 	}
 	indent := ind
-	if indent == "" && docMarkerRe.MatchString(s) {
+	if indent == "" && hasDocMarker(s) {
 		indent = indentStep
 	}
 	body := strings.ReplaceAll(s, "'", "''")
@@ -323,7 +416,7 @@ const doubleQuotedMinMultiLineLength = 40
 func doubleQuoted(s string, implicitKey bool, ind string) string {
 	json := jsonString(s)
 	indent := ind
-	if indent == "" && docMarkerRe.MatchString(s) {
+	if indent == "" && hasDocMarker(s) {
 		indent = indentStep
 	}
 	jsonLen := utf16Len(json)

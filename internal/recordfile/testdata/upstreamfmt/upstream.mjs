@@ -203,6 +203,18 @@ function normalizeFormat(frontmatter) {
   return normalizeDates(n);
 }
 
+// Go reads -0 as 0: yaml writes -0 as "-0", which js-yaml reads as 0 anyway.
+function zeroSign(v) {
+  if (Object.is(v, -0)) return 0;
+  if (Array.isArray(v)) return v.map(zeroSign);
+  if (v && typeof v === 'object') {
+    const out = {};
+    for (const [k, x] of Object.entries(v)) out[k] = zeroSign(x);
+    return out;
+  }
+  return v;
+}
+
 const RESERVED = new Set(['id', 'title', 'type', 'status', 'author', 'authors', 'created', 'updated', 'source',
   'commit_ref', 'commit_signature', 'geography_data', 'linked_records', 'linkedRecords', 'linked_geography_files',
   'linkedGeographyFiles', 'attached_files', 'attachedFiles', ...CLASSIFICATION, ...TYPE_SPECIFIC, 'metadata']);
@@ -212,7 +224,7 @@ const RESERVED = new Set(['id', 'title', 'type', 'status', 'author', 'authors', 
 export function parse(text, { goRules = false } = {}) {
   const { data, content } = matter(text, { engines: { js: refuse, javascript: refuse } });
   if (!data || typeof data !== 'object') throw new Error('Invalid or missing frontmatter');
-  const n = normalizeFormat(data);
+  const n = goRules ? zeroSign(normalizeFormat(data)) : normalizeFormat(data);
   const has = (v) => (goRules ? v !== undefined && v !== null && v !== '' : !!v);
   const metadata = {};
   for (const k of [...CLASSIFICATION, ...TYPE_SPECIFIC]) if (has(n[k])) metadata[k] = n[k];
