@@ -1,0 +1,74 @@
+package pmdoc
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/civicpress/civicpress-go/internal/yjs"
+)
+
+// FuzzParseMarkdown: parsing never panics, the document always serializes,
+// and plain words of the input are never silently lost unless upstream's
+// rules drop them (HTML, comments, invalid link syntax is kept as text).
+func FuzzParseMarkdown(f *testing.F) {
+	for _, s := range []string{"", "# h\n\ntext *em* **s** `c`", "> q\n- a\n1. b", "| a | b |\n|---|:-:|\n| 1 | 2 |",
+		"```js\nx\n```", "[l](u \"t\") ![i](s)", "x <!--civic-ref type=\"record\" id=\"r\" label=\"L\"-->", "> > > > > > > > > > > > > > > > > > > > > x",
+		"a\\\nb  \nc", "&copy; &#1; \\* <span>x</span>", "[r]: /u\n[r]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, md string) {
+		doc := ParseMarkdown(md)
+		out := SerializeMarkdown(doc)
+		if !utf8.ValidString(out) {
+			t.Fatalf("invalid UTF-8 output for %q", md)
+		}
+		// A plain paragraph of letters survives untouched.
+		if isPlainWords(md) && strings.TrimSpace(md) != "" {
+			if got := strings.Join(strings.Fields(out), " "); got != strings.Join(strings.Fields(md), " ") {
+				t.Fatalf("plain text changed: %q → %q", md, out)
+			}
+		}
+		SerializeMarkdown(ParseMarkdown(out))
+		if _, err := MarkdownToUpdate(md, 1); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func isPlainWords(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == ' ') {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzReadYjs: any update the Yjs decoder accepts reads and serializes
+// without panicking, and reading never changes the document.
+func FuzzReadYjs(f *testing.F) {
+	for _, md := range []string{"# A\n\nb *c* [d](e)\n", "- a\n  - b\n", "| a |\n|---|\n| b |\n", "x <!--civic-ref type=\"record\" id=\"r\" label=\"L\"-->"} {
+		u, err := MarkdownToUpdate(md, 1)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(u)
+	}
+	f.Fuzz(func(t *testing.T, update []byte) {
+		doc := yjs.NewDoc(yjs.Options{ClientID: 9})
+		if err := doc.ApplyUpdate(update); err != nil {
+			return
+		}
+		before, err := doc.EncodeStateAsUpdate(nil)
+		if err != nil {
+			return
+		}
+		md := DocumentToMarkdown(doc)
+		ParseMarkdown(md)
+		after, _ := doc.EncodeStateAsUpdate(nil)
+		if string(before) != string(after) {
+			t.Fatal("reading changed the document")
+		}
+	})
+}
