@@ -30,6 +30,9 @@ func (c *Core) ensureProject(ctx context.Context, cfg Config, rc civicrc) error 
 	if !rc.present && cfg.NoCreate {
 		return newErr(ErrNotFound, CodeConfigurationAbsent, "no CivicPress project (.civicrc) in %s", p.ProjectDir)
 	}
+	if err := os.MkdirAll(p.ProjectDir, 0o755); err != nil {
+		return fmt.Errorf("civicpress: %w", err)
+	}
 	if err := os.MkdirAll(p.SystemDataDir, 0o700); err != nil {
 		return fmt.Errorf("civicpress: %w", err)
 	}
