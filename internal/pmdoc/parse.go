@@ -196,6 +196,9 @@ func (c *converter) inline(content string) []*Node {
 	if content == "" {
 		return nil
 	}
+	if plainInline(content) {
+		return []*Node{textNode(content, nil)}
+	}
 	toks := joinText(parseInline(content, c.refs), true)
 	b := &inlineBuilder{}
 	for _, t := range toks {
@@ -238,7 +241,10 @@ func (c *converter) inline(content string) []*Node {
 			}
 			b.addNode(newNode("image", map[string]any{"src": t.href, "alt": alt, "title": title}))
 		case tHTML:
-			m := civicRefRE.FindStringSubmatch(t.content)
+			var m []string
+			if strings.HasPrefix(t.content, "<!--civic-ref") {
+				m = civicRefRE.FindStringSubmatch(t.content)
+			}
 			if m == nil {
 				continue // raw HTML is dropped, its inner text stays
 			}
@@ -275,4 +281,15 @@ func (b *inlineBuilder) addText(s string) {
 func (b *inlineBuilder) addNode(n *Node) {
 	n.Marks = b.marks
 	b.content = append(b.content, n)
+}
+
+// plainInline reports content that the inline rules turn into one text
+// token unchanged: no terminator characters at all.
+func plainInline(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isTerminator(s[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -173,14 +173,15 @@ func punyDecode(s string) (string, bool) {
 	return string(out), true
 }
 
+var domainSeparators = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
+
 func mapDomain(domain string, f func(string) (string, bool)) (string, bool) {
 	prefix := ""
 	if parts := strings.Split(domain, "@"); len(parts) > 1 {
 		prefix = parts[0] + "@"
 		domain = parts[1]
 	}
-	r := strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
-	labels := strings.Split(r.Replace(domain), ".")
+	labels := strings.Split(domainSeparators.Replace(domain), ".")
 	for i, l := range labels {
 		v, ok := f(l)
 		if !ok {
@@ -192,6 +193,9 @@ func mapDomain(domain string, f func(string) (string, bool)) (string, bool) {
 }
 
 func punyToASCII(host string) (string, bool) {
+	if isASCII(host) {
+		return host, true
+	}
 	return mapDomain(host, func(l string) (string, bool) {
 		for i := 0; i < len(l); i++ {
 			if l[i] >= 0x80 {
@@ -210,4 +214,13 @@ func punyToUnicode(host string) (string, bool) {
 		}
 		return l, true
 	})
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

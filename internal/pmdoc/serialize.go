@@ -60,6 +60,10 @@ func (s *serState) write(content string) {
 func (s *serState) closeBlock(n *Node) { s.closed = n }
 
 func (s *serState) text(t string, escape bool) {
+	if !strings.Contains(t, "\n") {
+		s.textLine(t, escape)
+		return
+	}
 	lines := strings.Split(t, "\n")
 	for i, line := range lines {
 		s.write("")
@@ -77,6 +81,21 @@ func (s *serState) text(t string, escape bool) {
 		if i != len(lines)-1 {
 			s.out = append(s.out, '\n')
 		}
+	}
+}
+
+func (s *serState) textLine(line string, escape bool) {
+	s.write("")
+	if !escape && len(line) > 0 && line[0] == '[' {
+		n := len(s.out)
+		if n > 0 && s.out[n-1] == '!' && (n == 1 || s.out[n-2] != '\\') {
+			s.out = append(s.out[:n-1], `\!`...)
+		}
+	}
+	if escape {
+		s.out = append(s.out, esc(line, s.atBlockStart)...)
+	} else {
+		s.out = append(s.out, line...)
 	}
 }
 
@@ -545,7 +564,16 @@ var (
 
 // esc is prosemirror-markdown's MarkdownSerializerState.esc.
 func esc(str string, startOfLine bool) string {
+	if !strings.ContainsAny(str, "`*\\~[]_") {
+		if !startOfLine || str == "" {
+			return str
+		}
+		if c := str[0]; c != '+' && c != '-' && c != '>' && c != '#' && (c < '0' || c > '9') && !isSpaceTab(c) && c < 0x80 {
+			return str
+		}
+	}
 	var b strings.Builder
+	b.Grow(len(str) + 4)
 	for i := 0; i < len(str); i++ {
 		c := str[i]
 		switch c {

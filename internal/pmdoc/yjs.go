@@ -3,6 +3,7 @@ package pmdoc
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/civicpress/civicpress-go/internal/yjs"
@@ -19,10 +20,11 @@ const Fragment = "default"
 // guard leaves the fragment empty.
 func MarkdownToUpdate(md string, clientID uint64) ([]byte, error) {
 	doc := yjs.NewDoc(yjs.Options{ClientID: clientID})
-	if _, err := SeedMarkdown(doc, md); err != nil {
-		return nil, err
+	if jsTrim(md) == "" {
+		return doc.EncodeStateAsUpdate(nil)
 	}
-	return doc.EncodeStateAsUpdate(nil)
+	// On a fresh document the seed transaction's update is the whole state.
+	return seed(doc, ParseMarkdown(md))
 }
 
 // SeedMarkdown fills doc's fragment "default" from md in one transaction,
@@ -37,18 +39,26 @@ func SeedMarkdown(doc *yjs.Doc, md string) (bool, error) {
 
 // SeedDocument writes n (a doc node) into doc's empty fragment "default".
 func SeedDocument(doc *yjs.Doc, n *Node) (bool, error) {
-	frag := doc.XmlFragment(Fragment)
-	if frag.Len() > 0 {
+	if doc.XmlFragment(Fragment).Len() > 0 {
 		return false, nil
 	}
-	nodes, err := prelimContent(n)
-	if err != nil {
+	if _, err := seed(doc, n); err != nil {
 		return false, err
 	}
-	if _, err := doc.Transact(nil, func(tx *yjs.Txn) error { return frag.Insert(tx, 0, nodes...) }); err != nil {
-		return false, fmt.Errorf("pmdoc: seed: %w", err)
-	}
 	return true, nil
+}
+
+func seed(doc *yjs.Doc, n *Node) ([]byte, error) {
+	frag := doc.XmlFragment(Fragment)
+	nodes, err := prelimContent(n)
+	if err != nil {
+		return nil, err
+	}
+	update, err := doc.Transact(nil, func(tx *yjs.Txn) error { return frag.Insert(tx, 0, nodes...) })
+	if err != nil {
+		return nil, fmt.Errorf("pmdoc: seed: %w", err)
+	}
+	return update, nil
 }
 
 // prelimContent maps a node's children to preliminary Yjs types: a run of
@@ -159,7 +169,7 @@ func ReadFragment(frag yjs.XmlFragment) (*Node, []Repair) {
 	r := &reader{}
 	var blocks []*Node
 	for i, ch := range frag.Children() {
-		blocks = append(blocks, r.block(ch, fmt.Sprint(i))...)
+		blocks = append(blocks, r.block(ch, strconv.Itoa(i))...)
 	}
 	return &Node{Type: "doc", Content: blocks}, r.repairs
 }
@@ -208,7 +218,7 @@ func (r *reader) block(v any, path string) []*Node {
 func (r *reader) blocks(el yjs.XmlElement, path string) []*Node {
 	var out []*Node
 	for i, ch := range el.Children() {
-		out = append(out, r.block(ch, path+"/"+fmt.Sprint(i))...)
+		out = append(out, r.block(ch, path+"/"+strconv.Itoa(i))...)
 	}
 	return out
 }
@@ -270,7 +280,7 @@ func (r *reader) element(el yjs.XmlElement, path string) []*Node {
 	case "bullet_list", "ordered_list":
 		list := newNode(name, attrs)
 		for i, ch := range el.Children() {
-			p := path + "/" + fmt.Sprint(i)
+			p := path + "/" + strconv.Itoa(i)
 			if e, ok := ch.(yjs.XmlElement); ok && e.NodeName() == "list_item" {
 				list.Content = append(list.Content, r.listItem(e, p))
 				continue
@@ -290,7 +300,7 @@ func (r *reader) element(el yjs.XmlElement, path string) []*Node {
 	case "table":
 		t := newNode(name, nil)
 		for i, ch := range el.Children() {
-			p := path + "/" + fmt.Sprint(i)
+			p := path + "/" + strconv.Itoa(i)
 			if e, ok := ch.(yjs.XmlElement); ok && e.NodeName() == "table_row" {
 				t.Content = append(t.Content, r.row(e, p))
 				continue
@@ -324,7 +334,7 @@ func (r *reader) unwrap(el yjs.XmlElement, path string) []*Node {
 		}
 	}
 	for i, ch := range el.Children() {
-		p := path + "/" + fmt.Sprint(i)
+		p := path + "/" + strconv.Itoa(i)
 		switch x := ch.(type) {
 		case yjs.XmlText:
 			inl = append(inl, r.text(x, p)...)
@@ -358,7 +368,7 @@ func (r *reader) listItem(el yjs.XmlElement, path string) *Node {
 func (r *reader) row(el yjs.XmlElement, path string) *Node {
 	row := newNode("table_row", nil)
 	for i, ch := range el.Children() {
-		p := path + "/table_row/" + fmt.Sprint(i)
+		p := path + "/table_row/" + strconv.Itoa(i)
 		if e, ok := ch.(yjs.XmlElement); ok && (e.NodeName() == "table_cell" || e.NodeName() == "table_header") {
 			content := r.blocks(e, p+"/"+e.NodeName())
 			if len(content) == 0 {
@@ -379,7 +389,7 @@ func (r *reader) row(el yjs.XmlElement, path string) *Node {
 func (r *reader) inlines(el yjs.XmlElement, path string) []*Node {
 	var out []*Node
 	for i, ch := range el.Children() {
-		p := path + "/" + fmt.Sprint(i)
+		p := path + "/" + strconv.Itoa(i)
 		switch x := ch.(type) {
 		case yjs.XmlText:
 			out = appendInline(out, r.text(x, p)...)
