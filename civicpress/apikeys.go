@@ -78,7 +78,7 @@ func (a *Auth) apiKey(ctx context.Context, token string) (*Principal, error) {
 		return nil, errInvalidToken
 	}
 	hash := secrets.Hash(raw)
-	k, u, err := a.c.db.Q().APIKeyUser(ctx, hash)
+	k, u, err := a.c.db.APIKeyUser(ctx, hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errInvalidToken
 	}

@@ -290,7 +290,7 @@ func (a *Auth) session(ctx context.Context, token string) (*Principal, error) {
 		return nil, errInvalidToken
 	}
 	hash := secrets.Hash(raw)
-	u, exp, err := a.c.db.Q().SessionUser(ctx, hash, time.Now())
+	u, exp, err := a.c.db.SessionUser(ctx, hash, time.Now())
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errInvalidToken
 	}

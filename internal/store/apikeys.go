@@ -17,8 +17,7 @@ func (q Q) InsertAPIKey(ctx context.Context, k *APIKey) error {
 // APIKeyUser returns the key and its owner (read fresh). Expiry is the
 // caller's decision: upstream deletes expired keys when they are presented.
 func (q Q) APIKeyUser(ctx context.Context, keyHash string) (*APIKey, *User, error) {
-	row := q.idb.QueryRowContext(ctx, "SELECT k.id, k.name, k.expires_at, k.created_at, "+userColumnsU+
-		" FROM api_keys AS k JOIN users AS u ON u.id = k.user_id WHERE k.key_hash = ? LIMIT 1", keyHash)
+	row := q.idb.QueryRowContext(ctx, apiKeyUserSQL, keyHash)
 	k := &APIKey{KeyHash: keyHash}
 	u := new(User)
 	if err := row.Scan(append([]any{&k.ID, &k.Name, &k.ExpiresAt, &k.CreatedAt}, u.scanDest()...)...); err != nil {

@@ -27,7 +27,7 @@ func (q Q) InsertSession(ctx context.Context, s *Session, keep int) (pruned []st
 // the current role applies), and the session's expiry. ErrNoRows when none.
 // This is the hot path of every authenticated request: one indexed join.
 func (q Q) SessionUser(ctx context.Context, tokenHash string, now time.Time) (*User, time.Time, error) {
-	row := q.idb.QueryRowContext(ctx, "SELECT "+userColumnsU+", s.expires_at FROM sessions AS s JOIN users AS u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ? LIMIT 1", tokenHash, ISO(now))
+	row := q.idb.QueryRowContext(ctx, sessionUserSQL, tokenHash, ISO(now))
 	u := new(User)
 	var exp ISOStamp
 	if err := row.Scan(append(u.scanDest(), &exp)...); err != nil {

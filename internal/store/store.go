@@ -52,6 +52,7 @@ type DB struct {
 	pgURL   string
 	path    string
 	log     *slog.Logger
+	hot     hotStmts
 }
 
 // IsPostgresURL reports whether s names a PostgreSQL database.
@@ -123,7 +124,14 @@ func sqliteDSN(path string) string {
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.bun.Close() }
+func (db *DB) Close() error {
+	for _, st := range []*sql.Stmt{db.hot.session, db.hot.apiKey} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	return db.bun.Close()
+}
 
 // Dialect reports the database engine.
 func (db *DB) Dialect() Dialect { return db.dialect }
