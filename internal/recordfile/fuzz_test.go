@@ -52,3 +52,34 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMarshalString: any string, as a title, a metadata value, a list item
+// or a nested key, is written so that Parse reads back exactly that string.
+func FuzzMarshalString(f *testing.F) {
+	for _, s := range []string{"", " a", "a: b", "1_000", "2025-01-15", "<<", "a\n\nb\n", "\u2028", "\u0085x", "\tx\ny", "--- x", "x\n  "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		s = toValidUTF8(s)
+		if r := []rune(s); len(r) > 400 {
+			s = string(r[:400]) // titles are limited to 500 characters
+		}
+		r := validRecord()
+		r.Title = "t" + s
+		r.Metadata = NewMap("value", s, "list", []any{s}, "nested", NewMap(s, s))
+		out, err := r.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Parse(out)
+		if err != nil {
+			t.Fatalf("cannot read back: %v\n%q", err, out)
+		}
+		if back.Title != r.Title {
+			t.Fatalf("title %q read back as %q\n%q", r.Title, back.Title, out)
+		}
+		if got, want := dump(back.Metadata), dump(r.Metadata); got != want {
+			t.Fatalf("metadata %s read back as %s\n%q", want, got, out)
+		}
+	})
+}

@@ -63,6 +63,7 @@ func init() {
 		knownDivergent[fmt.Sprintf("title-%03d", n)] = whyBlank
 	}
 	knownDivergent["falsy-classification"] = whyFalsy
+	knownDivergent["blank-blocks"] = "whitespace-only multi-line strings: the library's block output loses leading spaces (\" \\n\" reads as \"\\n\"); double-quoted instead"
 	for _, n := range []string{"metadata-values", "metadata-keys", "tag-list"} {
 		knownDivergent[n] = whyMixed
 	}

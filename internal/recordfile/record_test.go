@@ -494,3 +494,17 @@ func TestBodyTrailingWhitespace(t *testing.T) {
 		t.Fatalf("edited body should be written as given:\n%q", out)
 	}
 }
+
+func TestParseTimeAndStrings(t *testing.T) {
+	tm, err := ParseTime("2026-11-25T18:29:21.146Z")
+	if err != nil || tm.Year() != 2026 || FormatTime(tm) != "2026-11-25T18:29:21.146Z" {
+		t.Fatalf("%v %v", tm, err)
+	}
+	if _, err := ParseTime("yesterday"); err == nil {
+		t.Fatal("accepted")
+	}
+	m := NewMap("tags", []any{"a", 1.0, "b"})
+	if got := m.Strings("tags"); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatal(got)
+	}
+}

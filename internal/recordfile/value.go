@@ -84,6 +84,20 @@ func (m *Map) String(key string) string {
 	return s
 }
 
+// Strings returns the string elements of the list under key (tags,
+// translations, …); other elements are skipped.
+func (m *Map) Strings(key string) []string {
+	v, _ := m.Get(key)
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, e := range list {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Set adds or replaces key. A new key goes to the end, or among the leading
 // array-index keys in numeric order when it is one (JavaScript semantics).
 func (m *Map) Set(key string, v any) {
@@ -440,6 +454,17 @@ func normalizeValue(v any, depth int) (any, error) {
 		return normalizeValue(rv.Elem().Interface(), depth)
 	}
 	return nil, fmt.Errorf("unsupported value type %T", v)
+}
+
+// ParseTime reads a timestamp in the forms record files use — YAML
+// timestamps as js-yaml reads them (2025-01-15, 2025-01-15T10:00:00Z,
+// 2025-01-15 10:00:00.5 +02:00, …) — and returns it in UTC.
+func ParseTime(s string) (time.Time, error) {
+	t, ok := jsTimestamp(s)
+	if !ok {
+		return time.Time{}, fmt.Errorf("recordfile: %q is not a timestamp", s)
+	}
+	return t, nil
 }
 
 // FormatTime renders t like JavaScript's Date.prototype.toISOString:

@@ -501,7 +501,7 @@ func doubleQuoted(s string, implicitKey bool, ind string) string {
 }
 
 func blockString(s string, implicitKey bool, ind string) string {
-	if blockEndsWithSpaceLine(s) {
+	if blockEndsWithSpaceLine(s) || blankBlockLosesSpaces(s) {
 		return quotedString(s, implicitKey, ind)
 	}
 	indent := ind
@@ -563,6 +563,26 @@ func blockString(s string, implicitKey bool, ind string) string {
 	}
 	value = replaceNewlineRuns(value, func(run string) string { return run + indent })
 	return "|" + header + "\n" + indent + start + value + end
+}
+
+// blankBlockLosesSpaces: a block of whitespace-only lines whose first
+// non-empty line starts with a space has no indentation indicator in the
+// library's output, so readers take the spaces for indentation (" \n" reads
+// back as "\n"). Such strings are double-quoted instead (a Go rule).
+func blankBlockLosesSpaces(s string) bool {
+	first := byte(0)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\n':
+		case ' ', '\t':
+			if first == 0 {
+				first = c
+			}
+		default:
+			return false
+		}
+	}
+	return first == ' '
 }
 
 // blockEndsWithSpaceLine: /\n[\t ]+$/ — a block cannot end in whitespace.

@@ -85,6 +85,16 @@ function misread(s, isKey) {
   return true;
 }
 
+// whitespace-only multi-line strings whose first non-empty line starts with
+// a space lose those spaces in the library's block output (" \n" → "\n")
+function blankBlockLosesSpaces(s) {
+  return /^[ \t\n]*$/.test(s) && s.includes('\n') && s.replace(/^\n*/, '')[0] === ' ';
+}
+
+function needsQuotes(s, isKey) {
+  return misread(s, isKey) || (!isKey && blankBlockLosesSpaces(s));
+}
+
 function yamlPair(key, value, goRules) {
   const opts = { indent: 2, lineWidth: 0 };
   if (!goRules) return stringify({ [key]: value }, opts);
@@ -92,7 +102,7 @@ function yamlPair(key, value, goRules) {
   visit(doc, {
     Pair(_, pair) {
       for (const [node, isKey] of [[pair.key, true], [pair.value, false]]) {
-        if (isScalar(node) && typeof node.value === 'string' && misread(node.value, isKey)) {
+        if (isScalar(node) && typeof node.value === 'string' && needsQuotes(node.value, isKey)) {
           // quote as the library's quotedString would choose
           const hasDouble = node.value.includes('"');
           const hasSingle = node.value.includes("'");
@@ -102,7 +112,7 @@ function yamlPair(key, value, goRules) {
     },
     Seq(_, seq) {
       for (const node of seq.items) {
-        if (isScalar(node) && typeof node.value === 'string' && misread(node.value, false)) {
+        if (isScalar(node) && typeof node.value === 'string' && needsQuotes(node.value, false)) {
           const hasDouble = node.value.includes('"');
           const hasSingle = node.value.includes("'");
           node.type = hasDouble && !hasSingle ? Scalar.QUOTE_SINGLE : Scalar.QUOTE_DOUBLE;
