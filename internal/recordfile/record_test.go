@@ -252,6 +252,10 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate key", "---\nid: a\nid: b\n---\n", ErrSyntax, nil},
 		{"unknown tag", "---\nid: !x a\n---\n", ErrSyntax, nil},
 		{"two documents", "---\nid: a\n...\nid: b\n---\n", ErrSyntax, nil},
+		{"alias bomb", "---\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n" +
+			"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n" +
+			"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n---\n", ErrSyntax, nil},
+		{"deep nesting", "---\nid: " + strings.Repeat("[", 300) + strings.Repeat("]", 300) + "\n---\n", ErrSyntax, nil},
 		{"missing fields", "---\ntitle: T\n---\n", nil, []string{"/id", "/type", "/status", "/created", "/updated"}},
 		{"bad values", "---\nid: a b\ntitle: ''\ntype: 1\nstatus: draft\nauthor: a\ncreated: yesterday\nupdated: 2025-01-15T10:00:00.000Z\n" +
 			"version: '1.0'\npriority: urgent\nmetadata:\n  language: english\n  expiry_date: 5\n---\n",
