@@ -17,6 +17,16 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 )
 
+// testHook, when set by a test, is called at each step of a commit so a
+// child process can kill itself there and the parent can check recovery.
+var testHook func(step string)
+
+func hook(step string) {
+	if testHook != nil {
+		testHook(step)
+	}
+}
+
 // change is the staged state of one path: a blob, or its deletion.
 type change struct {
 	path string // root-relative
@@ -82,15 +92,16 @@ func (r *Repo) commitLocked(ctx context.Context, msg string, a Author, paths, pe
 	if err != nil {
 		return "", err
 	}
-	indexHeld := true
+	indexHeld, refMoved := true, false
 	defer func() {
 		if indexHeld {
 			il.rollback()
+			if !refMoved {
+				r.journalClear() // nothing happened that needs recovery
+			}
 		}
 	}()
-	if err := r.journalLock(il); err != nil {
-		return "", err
-	}
+	hook("index-locked")
 	if err := r.idx.load(r.indexPath()); err != nil {
 		return "", err
 	}
@@ -136,7 +147,7 @@ func (r *Repo) commitLocked(ctx context.Context, msg string, a Author, paths, pe
 		if err := r.idx.write(il); err != nil {
 			return "", err
 		}
-		os.Remove(r.journalPath())
+		r.journalClear()
 		if h.commit.IsZero() {
 			return "", ErrNothingToCommit
 		}
@@ -148,19 +159,19 @@ func (r *Repo) commitLocked(ctx context.Context, msg string, a Author, paths, pe
 	if err != nil {
 		return "", err
 	}
+	hook("objects-written")
 	target := filepath.Join(r.gitDir, filepath.FromSlash(h.ref))
 	rl, err := r.acquireGitLock(ctx, target)
 	if err != nil {
 		return "", err
 	}
-	if err := r.journalLock(rl); err != nil {
-		rl.rollback()
-		return "", err
-	}
+	hook("ref-locked")
 	subject, _, _ := strings.Cut(msg, "\n")
 	if err := r.updateRef(rl, h, commitID, a, when, subject); err != nil {
 		return "", err
 	}
+	refMoved = true
+	hook("ref-updated")
 	r.noteCommit(commitID, newTree, h.commit, a, when, msg, changes, removals, base)
 
 	if err := r.syncIndex(newTree, changes, removals, pending); err != nil {
@@ -170,7 +181,7 @@ func (r *Repo) commitLocked(ctx context.Context, msg string, a Author, paths, pe
 	if err := r.idx.write(il); err != nil {
 		return commitID.String(), fmt.Errorf("gitrepo: commit %s made, index not updated: %w", commitID, err)
 	}
-	os.Remove(r.journalPath())
+	r.journalClear()
 	return commitID.String(), nil
 }
 
@@ -215,12 +226,7 @@ func (r *Repo) syncIndex(tree plumbing.Hash, changes []change, removals, pending
 // recoverLocked cleans up after a commit that died holding the lock; it
 // returns the paths whose index entries must be re-synced.
 func (r *Repo) recoverLocked(ctx context.Context) ([]string, error) {
-	pending, found, err := r.readJournal()
-	if err != nil || !found {
-		return nil, err
-	}
-	os.Remove(r.journalPath())
-	return pending, nil
+	return r.readJournal()
 }
 
 // expand turns the requested paths into staged changes. With write, new
@@ -288,9 +294,8 @@ func (r *Repo) expand(paths []string, base plumbing.Hash, write bool) ([]change,
 // stageKnown stages a file found by a scan, trusting the index entry when
 // the file's stat data says it has not changed since (git's own shortcut).
 func (r *Repo) stageKnown(p string, fi os.FileInfo, write bool) (change, error) {
-	if e := r.idx.entry(p); e != nil && statMatches(e, fi) && e.ModifiedAt.Before(r.idx.mtime) &&
-		e.Mode == modeOf(fi) {
-		return change{path: p, id: e.Hash, mode: e.Mode, fi: fi}, nil
+	if e := r.idx.entry(p); e != nil && statMatches(e, fi) && !r.idx.racy(e) && e.mode == modeOf(fi) {
+		return change{path: p, id: e.id, mode: e.mode, fi: fi}, nil
 	}
 	return r.stageFile(p, write)
 }
@@ -409,12 +414,7 @@ func (r *Repo) rebuild(base plumbing.Hash, n *trieNode) (plumbing.Hash, bool, er
 	if err != nil {
 		return plumbing.ZeroHash, false, err
 	}
-	entries := make([]treeEntry, 0, len(old)+len(n.children))
-	for _, e := range old {
-		if _, touched := n.children[e.name]; !touched {
-			entries = append(entries, e)
-		}
-	}
+	var changed []treeEntry
 	for name, c := range n.children {
 		if len(c.children) > 0 {
 			var sub plumbing.Hash
@@ -426,14 +426,30 @@ func (r *Repo) rebuild(base plumbing.Hash, n *trieNode) (plumbing.Hash, bool, er
 				return plumbing.ZeroHash, false, err
 			}
 			if !empty {
-				entries = append(entries, treeEntry{name: name, mode: filemode.Dir, id: id})
+				changed = append(changed, treeEntry{name: name, mode: filemode.Dir, id: id})
 				continue
 			}
 		}
 		if c.leaf != nil && !c.leaf.del {
-			entries = append(entries, treeEntry{name: name, mode: c.leaf.mode, id: c.leaf.id})
+			changed = append(changed, treeEntry{name: name, mode: c.leaf.mode, id: c.leaf.id})
 		}
 	}
+	// Merge the few changed entries into the sorted old ones: a directory
+	// of thousands of records must not be re-sorted on every commit.
+	sort.Slice(changed, func(i, j int) bool { return treeLess(changed[i], changed[j]) })
+	entries := make([]treeEntry, 0, len(old)+len(changed))
+	i := 0
+	for _, e := range old {
+		if _, touched := n.children[e.name]; touched {
+			continue
+		}
+		for i < len(changed) && treeLess(changed[i], e) {
+			entries = append(entries, changed[i])
+			i++
+		}
+		entries = append(entries, e)
+	}
+	entries = append(entries, changed[i:]...)
 	if len(entries) == 0 {
 		return emptyTree, true, nil
 	}

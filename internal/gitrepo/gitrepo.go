@@ -107,7 +107,9 @@ type Repo struct {
 
 	sem chan struct{} // in-process commit serialization, context-aware
 
-	idx indexCache // guarded by sem
+	idx  indexCache // guarded by sem
+	jf   *os.File   // the commit journal, guarded by sem
+	joff int64
 
 	histMu sync.Mutex
 	hist   *history
@@ -240,6 +242,12 @@ func (r *Repo) Dir() string { return r.dir }
 // Close releases the Repo's resources. It does not wait for commits in
 // flight; callers stop using the Repo first.
 func (r *Repo) Close() error {
+	r.sem <- struct{}{}
+	if r.jf != nil {
+		r.jf.Close()
+		r.jf = nil
+	}
+	<-r.sem
 	return r.storage.Close()
 }
 

@@ -2,11 +2,13 @@ package gitrepo
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -67,12 +69,27 @@ func (r *Repo) acquireGitLock(ctx context.Context, target string) (*gitLock, err
 	deadline := time.Now().Add(r.wait)
 	backoff := time.Millisecond
 	for {
+		// Announce the attempt first: should the process die between
+		// creating the file and recording its identity, the next lock
+		// holder can still tell the file is ours by its change time.
+		if err := r.journalAppend(fmt.Sprintf("intent %d %s\n", time.Now().UnixNano(), lp)); err != nil {
+			return nil, err
+		}
 		f, err := os.OpenFile(lp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
 		if err == nil {
-			return &gitLock{target: target, f: f}, nil
+			hook("created " + filepath.Base(lp))
+			l := &gitLock{target: target, f: f}
+			if err := r.journalLock(l); err != nil {
+				l.rollback()
+				return nil, err
+			}
+			return l, nil
 		}
 		if !errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("gitrepo: create %s: %w", lp, err)
+		}
+		if err := r.journalAppend("failed - " + lp + "\n"); err != nil {
+			return nil, err
 		}
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("%w: %s exists; another git process is running, or one crashed and the file must be removed", ErrBusy, lp)
@@ -125,7 +142,10 @@ func syncDir(dir string) {
 // The commit journal lets the next lock holder clean up after a process
 // that died mid-commit: it names the git lock files that process created
 // (with their identity, so a lock file since taken by a live git process is
-// left alone) and the paths whose index entries may lag behind HEAD.
+// left alone) and the paths whose index entries may lag behind HEAD. It is
+// one long-lived file, emptied rather than deleted, because creating files
+// is the most expensive thing a commit does on many file systems.
+// Only the holder of the repository lock touches it.
 func (r *Repo) journalPath() string { return filepath.Join(r.gitDir, "civicpress-commit.journal") }
 
 func (r *Repo) journalLock(l *gitLock) error {
@@ -136,50 +156,111 @@ func (r *Repo) journalLock(l *gitLock) error {
 	return r.journalAppend("lock " + fileIdentOf(fi).String() + " " + l.lockPath() + "\n")
 }
 
+func (r *Repo) journalFile() (*os.File, error) {
+	if r.jf == nil {
+		f, err := os.OpenFile(r.journalPath(), os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("gitrepo: journal: %w", err)
+		}
+		r.jf = f
+	}
+	return r.jf, nil
+}
+
 func (r *Repo) journalAppend(line string) error {
-	f, err := os.OpenFile(r.journalPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := r.journalFile()
 	if err != nil {
-		return fmt.Errorf("gitrepo: journal: %w", err)
+		return err
 	}
-	_, err = f.WriteString(line)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	n, err := f.WriteAt([]byte(line), r.joff)
+	r.joff += int64(n)
 	if err != nil {
 		return fmt.Errorf("gitrepo: journal: %w", err)
 	}
 	return nil
 }
 
+func (r *Repo) journalClear() {
+	if r.jf != nil {
+		_ = r.jf.Truncate(0)
+	}
+	r.joff = 0
+}
+
 // readJournal removes the stale lock files a dead commit left and returns
-// the paths it was committing. The caller holds the repository lock.
-func (r *Repo) readJournal() (paths []string, found bool, err error) {
-	f, err := os.Open(r.journalPath())
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, false, nil
-	}
+// the paths it was committing, then empties the journal. The caller holds
+// the repository lock.
+func (r *Repo) readJournal() (paths []string, err error) {
+	f, err := r.journalFile()
 	if err != nil {
-		return nil, false, fmt.Errorf("gitrepo: journal: %w", err)
+		return nil, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("gitrepo: journal: %w", err)
+	}
+	if fi.Size() == 0 {
+		r.joff = 0
+		return nil, nil
+	}
+	data := make([]byte, fi.Size())
+	if _, err := f.ReadAt(data, 0); err != nil {
+		return nil, fmt.Errorf("gitrepo: journal: %w", err)
+	}
+	type lockNote struct {
+		intent int64  // last attempt to create it, unix ns
+		ident  string // identity once created
+	}
+	locks := map[string]*lockNote{}
+	note := func(lp string) *lockNote {
+		if locks[lp] == nil {
+			locks[lp] = &lockNote{}
+		}
+		return locks[lp]
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
 		kind, rest, _ := strings.Cut(sc.Text(), " ")
-		switch kind {
-		case "lock":
-			ident, lp, ok := strings.Cut(rest, " ")
-			if !ok {
-				continue
+		a, lp, ok := strings.Cut(rest, " ")
+		switch {
+		case kind == "intent" && ok:
+			t, err := strconv.ParseInt(a, 10, 64)
+			if err == nil {
+				n := note(lp)
+				n.intent, n.ident = t, ""
 			}
-			if fi, err := os.Lstat(lp); err == nil && fileIdentOf(fi).String() == ident {
-				if err := os.Remove(lp); err != nil && !errors.Is(err, os.ErrNotExist) {
-					return nil, true, fmt.Errorf("gitrepo: remove stale %s: %w", lp, err)
-				}
-			}
-		case "path":
+		case kind == "failed" && ok:
+			note(lp).intent = 0 // that attempt found the file taken
+		case kind == "lock" && ok:
+			note(lp).ident = a
+		case kind == "path":
 			paths = append(paths, rest)
 		}
 	}
-	return paths, true, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("gitrepo: journal: %w", err)
+	}
+	for lp, n := range locks {
+		fi, err := os.Lstat(lp)
+		if err != nil {
+			continue
+		}
+		ours := n.ident != "" && fileIdentOf(fi).String() == n.ident
+		if n.ident == "" && n.intent != 0 {
+			// Died between creating the file and noting its identity (a
+			// window of microseconds): the file is ours if it appeared
+			// right after the attempt, allowing for the coarse clock file
+			// systems stamp files with. One a live git made later is not.
+			ct := changeTime(fi).UnixNano()
+			ours = ct >= n.intent-int64(20*time.Millisecond) && ct <= n.intent+int64(500*time.Millisecond)
+		}
+		if ours {
+			if err := os.Remove(lp); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("gitrepo: remove stale %s: %w", lp, err)
+			}
+		}
+	}
+	r.journalClear()
+	return paths, nil
 }

@@ -171,8 +171,8 @@ func treeTail(e treeEntry, n int) byte {
 	return 0
 }
 
+// encodeTree encodes entries, which must be in git order (treeLess).
 func encodeTree(entries []treeEntry) []byte {
-	sort.Slice(entries, func(i, j int) bool { return treeLess(entries[i], entries[j]) })
 	size := 0
 	for _, e := range entries {
 		size += 7 + len(e.name) + 1 + 20

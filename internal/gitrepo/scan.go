@@ -45,7 +45,7 @@ func (r *Repo) scan(dir string, base plumbing.Hash) (files []scanFile, gone []st
 		lo, hi = r.idx.find(dir+"/"), r.idx.find(dir+"0")
 	}
 	for _, e := range r.idx.entries[lo:hi] {
-		known[e.Name] = true
+		known[e.name] = true
 	}
 	sorted := make([]string, 0, len(known))
 	for p := range known {

@@ -5,8 +5,7 @@ package gitrepo
 import (
 	"fmt"
 	"os"
-
-	"github.com/go-git/go-git/v5/plumbing/format/index"
+	"time"
 )
 
 type fileIdent struct {
@@ -20,12 +19,16 @@ func fileIdentOf(fi os.FileInfo) fileIdent {
 	return fileIdent{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 }
 
-func fillStat(e *index.Entry, fi os.FileInfo) {
-	e.ModifiedAt = fi.ModTime()
-	e.CreatedAt = fi.ModTime()
-	e.Size = uint32(fi.Size())
+func fillStat(e *idxEntry, fi os.FileInfo) {
+	e.mtimeS, e.mtimeN = uint32(fi.ModTime().Unix()), uint32(fi.ModTime().Nanosecond())
+	e.ctimeS, e.ctimeN = e.mtimeS, e.mtimeN
+	e.size = uint32(fi.Size())
 }
 
-func statMatches(e *index.Entry, fi os.FileInfo) bool {
-	return e.Size == uint32(fi.Size()) && e.ModifiedAt.Equal(fi.ModTime())
+func statMatches(e *idxEntry, fi os.FileInfo) bool {
+	var want idxEntry
+	fillStat(&want, fi)
+	return e.size == want.size && e.mtimeS == want.mtimeS && e.mtimeN == want.mtimeN
 }
+
+func changeTime(fi os.FileInfo) time.Time { return fi.ModTime() }

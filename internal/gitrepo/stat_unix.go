@@ -7,8 +7,6 @@ import (
 	"os"
 	"syscall"
 	"time"
-
-	"github.com/go-git/go-git/v5/plumbing/format/index"
 )
 
 // fileIdent identifies one version of a file: git replaces files by rename,
@@ -27,36 +25,39 @@ func fileIdentOf(fi os.FileInfo) fileIdent {
 	id := fileIdent{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		id.dev, id.ino = uint64(st.Dev), uint64(st.Ino)
-		id.ctime = time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec)).UnixNano()
+		id.ctime = int64(st.Ctim.Sec)*1e9 + int64(st.Ctim.Nsec)
 	}
 	return id
 }
 
 // fillStat copies the stat data git keeps in an index entry, so that git
 // trusts the entry without rehashing the file.
-func fillStat(e *index.Entry, fi os.FileInfo) {
-	e.ModifiedAt = fi.ModTime()
-	e.Size = uint32(fi.Size())
+func fillStat(e *idxEntry, fi os.FileInfo) {
+	e.mtimeS, e.mtimeN = uint32(fi.ModTime().Unix()), uint32(fi.ModTime().Nanosecond())
+	e.ctimeS, e.ctimeN = e.mtimeS, e.mtimeN
+	e.size = uint32(fi.Size())
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		e.CreatedAt = time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec))
-		e.Dev, e.Inode = uint32(st.Dev), uint32(st.Ino)
-		e.UID, e.GID = st.Uid, st.Gid
+		e.ctimeS, e.ctimeN = uint32(st.Ctim.Sec), uint32(st.Ctim.Nsec)
+		e.dev, e.ino = uint32(st.Dev), uint32(st.Ino)
+		e.uid, e.gid = st.Uid, st.Gid
 	}
 }
 
 // statMatches reports whether fi is the file an index entry was made from,
-// comparing what git compares by default.
-func statMatches(e *index.Entry, fi os.FileInfo) bool {
-	if e.Size != uint32(fi.Size()) || !e.ModifiedAt.Equal(fi.ModTime()) {
-		return false
-	}
+// comparing what git compares by default (not dev, which git ignores).
+func statMatches(e *idxEntry, fi os.FileInfo) bool {
+	var want idxEntry
+	fillStat(&want, fi)
+	return e.size == want.size && e.mtimeS == want.mtimeS && e.mtimeN == want.mtimeN &&
+		e.ctimeS == want.ctimeS && e.ctimeN == want.ctimeN &&
+		e.ino == want.ino && e.uid == want.uid && e.gid == want.gid
+}
+
+// changeTime is the inode change time: when the file was created or last
+// renamed or modified.
+func changeTime(fi os.FileInfo) time.Time {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		if e.Inode != uint32(st.Ino) || e.UID != st.Uid || e.GID != st.Gid {
-			return false
-		}
-		if !e.CreatedAt.Equal(time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec))) {
-			return false
-		}
+		return time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec))
 	}
-	return true
+	return fi.ModTime()
 }

@@ -57,8 +57,8 @@ func Lines(a, b []string) []Edit {
 	}
 	d := &differ{a: intern(a), b: intern(b)}
 	n := len(a) + len(b)
-	d.vf = make([]int, n+3)
-	d.vb = make([]int, n+3)
+	d.vf = make([]int, n+5) // 2*ceil(n/2)+3 for the largest box
+	d.vb = make([]int, n+5)
 	d.compare(0, len(a), 0, len(b))
 	edits := make([]Edit, 0, len(d.ops))
 	for _, op := range d.ops {

@@ -1,0 +1,241 @@
+package gitrepo
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestCrashAtEveryStep kills a committing child process at each step of a
+// commit and checks that the next opener recovers: no git lock file left
+// behind, the index in line with HEAD, and the change committed exactly
+// once (by the dead child if it got as far as moving the branch, else by
+// the recovery commit).
+func TestCrashAtEveryStep(t *testing.T) {
+	if os.Getenv("GITREPO_CHILD") != "" {
+		t.Skip("child")
+	}
+	steps := []struct {
+		step      string
+		committed bool // the branch had moved when the child died
+	}{
+		{"created index.lock", false},
+		{"index-locked", false},
+		{"objects-written", false},
+		{"created main.lock", false},
+		{"ref-locked", false},
+		{"ref-updated", true},
+	}
+	for _, tc := range steps {
+		t.Run(strings.ReplaceAll(tc.step, " ", "-"), func(t *testing.T) {
+			r, dir := newRepo(t)
+			writeFile(t, dir, "records/a.md", "a\n")
+			mustCommit(t, r, "init")
+			r.Close()
+
+			cmd := exec.Command(os.Args[0], "-test.run=^TestChildCrash$")
+			cmd.Env = append(os.Environ(), "GITREPO_CHILD=1", "GITREPO_DIR="+dir, "GITREPO_CRASH_AT="+tc.step)
+			out, err := cmd.CombinedOutput()
+			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+				t.Fatalf("child did not die at %q: %v\n%s", tc.step, err, out)
+			}
+
+			r2, err := Open(dir, Options{NoSync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r2.Close()
+			dirty, err := r2.Dirty(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, lock := range []string{"index.lock", "refs/heads/main.lock"} {
+				if _, err := os.Stat(filepath.Join(dir, ".git", lock)); err == nil {
+					t.Fatalf("%s left behind after recovery", lock)
+				}
+			}
+			if tc.committed {
+				if len(dirty) != 0 {
+					t.Fatalf("Dirty = %v after a commit that moved the branch", dirty)
+				}
+				// The dead commit never wrote the index; recovery must have.
+				assertClean(t, dir)
+				checkLinear(t, dir, 2)
+				return
+			}
+			if !reflect.DeepEqual(dirty, []string{"records/b.md"}) {
+				t.Fatalf("Dirty = %v, want the uncommitted record", dirty)
+			}
+			mustCommit(t, r2, "Recover uncommitted changes")
+			assertClean(t, dir)
+			checkLinear(t, dir, 2)
+		})
+	}
+}
+
+// TestChildCrash is the child of TestCrashAtEveryStep.
+func TestChildCrash(t *testing.T) {
+	dir, step := os.Getenv("GITREPO_DIR"), os.Getenv("GITREPO_CRASH_AT")
+	if os.Getenv("GITREPO_CHILD") == "" || step == "" {
+		t.Skip("only runs as a child process")
+	}
+	testHook = func(s string) {
+		if s == step {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			time.Sleep(time.Hour)
+		}
+	}
+	r, err := Open(dir, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "records/b.md", "b\n")
+	r.Commit(context.Background(), "Create record: B", alice, "records/b.md")
+	t.Fatalf("still alive after step %q", step)
+}
+
+// TestSIGKILLUnderLoad kills a child in the middle of a stream of commits,
+// several times, then checks that every commit the child acknowledged is in
+// the history, every acknowledged file is in HEAD, and the repository is
+// sound and clean once recovered.
+func TestSIGKILLUnderLoad(t *testing.T) {
+	if os.Getenv("GITREPO_CHILD") != "" {
+		t.Skip("child")
+	}
+	if testing.Short() {
+		t.Skip("short")
+	}
+	r, dir := newRepo(t)
+	writeFile(t, dir, "README.md", "r\n")
+	mustCommit(t, r, "init")
+	r.Close()
+	acked := map[string]string{} // path -> commit
+	next := 0
+	for round := range 8 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestChildLoad$")
+		cmd.Env = append(os.Environ(), "GITREPO_CHILD=1", "GITREPO_DIR="+dir, fmt.Sprintf("GITREPO_START=%d", next))
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(stdout)
+		// Let it commit a little (at least one commit), then kill it at a
+		// random moment.
+		killAt := time.Now().Add(time.Duration(10+rand.IntN(100)) * time.Millisecond)
+		killed := false
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			if len(f) == 3 && f[0] == "ok" {
+				acked[f[1]] = f[2]
+				fmt.Sscan(strings.TrimSuffix(strings.TrimPrefix(f[1], "records/load/r"), ".md"), &next)
+				next++
+			}
+			if !killed && time.Now().After(killAt) {
+				cmd.Process.Signal(syscall.SIGKILL)
+				killed = true
+			}
+		}
+		cmd.Wait()
+		if !killed {
+			t.Fatalf("round %d: child exited before being killed", round)
+		}
+		next += 10 // skip numbers a killed child may have written but not acked
+	}
+	if len(acked) < 8 {
+		t.Fatalf("only %d acknowledged commits", len(acked))
+	}
+
+	r2, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if _, err := r2.Dirty(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r2.Commit(context.Background(), "Recover uncommitted changes", alice); err != nil && !errors.Is(err, ErrNothingToCommit) {
+		t.Fatal(err)
+	}
+	assertClean(t, dir)
+	files := gitCmd(t, dir, "ls-tree", "-r", "--name-only", "HEAD")
+	for p, h := range acked {
+		if !strings.Contains(files, p+"\n") {
+			t.Errorf("acknowledged %s missing from HEAD", p)
+		}
+		if _, err := gitRun(t, dir, "merge-base", "--is-ancestor", h, "HEAD"); err != nil {
+			t.Errorf("acknowledged commit %s (%s) is not in the history", h, p)
+		}
+	}
+	if got := gitCmd(t, dir, "rev-list", "--min-parents=2", "HEAD"); got != "" {
+		t.Fatalf("history is not linear")
+	}
+	t.Logf("%d acknowledged commits over 8 kills", len(acked))
+}
+
+// TestChildLoad is the child of TestSIGKILLUnderLoad: it commits records
+// one by one and acknowledges each on stdout.
+func TestChildLoad(t *testing.T) {
+	dir := os.Getenv("GITREPO_DIR")
+	if os.Getenv("GITREPO_CHILD") == "" || os.Getenv("GITREPO_START") == "" {
+		t.Skip("only runs as a child process")
+	}
+	var start int
+	fmt.Sscan(os.Getenv("GITREPO_START"), &start)
+	r, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := start; ; i++ {
+		p := fmt.Sprintf("records/load/r%d.md", i)
+		writeFile(t, dir, p, fmt.Sprintf("record %d\n", i))
+		h, err := r.Commit(context.Background(), "Create record: "+p, alice, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("ok %s %s\n", p, h)
+	}
+}
+
+func errorsIsNothing(err error) bool {
+	return err != nil && strings.Contains(err.Error(), ErrNothingToCommit.Error())
+}
+
+// A lock file created by a process that died before noting it is
+// recognized as stale by its creation time; one a live git created well
+// before the dead process's attempt is left alone.
+func TestJournalIntentOnly(t *testing.T) {
+	r, dir := newRepo(t)
+	r.wait = 50 * time.Millisecond
+	writeFile(t, dir, "a.md", "a\n")
+	lock := filepath.Join(dir, ".git", "index.lock")
+
+	// Foreign: the lock is older than the attempt.
+	os.WriteFile(lock, nil, 0o644)
+	old := time.Now().Add(-time.Minute)
+	os.Chtimes(lock, old, old)
+	time.Sleep(30 * time.Millisecond) // the ctime must precede the attempt by more than the clock slack
+	os.WriteFile(r.journalPath(), []byte(fmt.Sprintf("intent %d %s\n", time.Now().UnixNano(), lock)), 0o644)
+	if _, err := r.Commit(context.Background(), "m", alice); err == nil {
+		t.Fatal("commit removed a lock file that predates the dead process's attempt")
+	}
+	os.Remove(lock)
+
+	// Ours: created right after the attempt.
+	os.WriteFile(r.journalPath(), []byte(fmt.Sprintf("intent %d %s\n", time.Now().UnixNano(), lock)), 0o644)
+	os.WriteFile(lock, nil, 0o644)
+	mustCommit(t, r, "m")
+	assertClean(t, dir)
+}
