@@ -117,6 +117,8 @@ type tableBlock struct {
 	header []string
 	rows   [][]string
 	filled int
+	// pendingDelim: the delimiter row (already checked) is the next line.
+	pendingDelim bool
 }
 
 func (t *tableBlock) Kind() ast.NodeKind            { return kindTable }
@@ -125,45 +127,147 @@ func (t *tableBlock) Dump(source []byte, level int) { ast.DumpHelper(t, source, 
 
 type tableParser struct{}
 
-func (tableParser) Trigger() []byte { return []byte{'|', '-', ':'} }
+var allBytes = func() []byte {
+	b := make([]byte, 0, 256)
+	for i := 0; i < 256; i++ {
+		if i != '\n' && i != ' ' && i != '\t' {
+			b = append(b, byte(i))
+		}
+	}
+	return b
+}()
+
+// Trigger: markdown-it tries its table rule before every other block rule,
+// so a header line may be any line containing a pipe.
+func (tableParser) Trigger() []byte { return allBytes }
 
 func (tableParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
-	last := pc.LastOpenedBlock().Node
-	para, ok := last.(*ast.Paragraph)
-	if !ok || para.Parent() != parent || para.Lines().Len() == 0 {
+	if parent.Kind() == ast.KindList {
+		return nil, parser.NoChildren // only list items go into a list
+	}
+	if last, ok := pc.LastOpenedBlock().Node.(*ast.Paragraph); ok && last.Parent() != parent {
+		// A lazy continuation line: markdown-it keeps it in the paragraph.
 		return nil, parser.NoChildren
 	}
-	line, _ := reader.PeekLine()
+	line, seg := reader.PeekLine()
 	pos := pc.BlockOffset()
-	if pos < 0 {
+	if pos < 0 || bytes.IndexByte(line, '|') < 0 {
 		return nil, parser.NoChildren
 	}
-	row := strings.TrimRight(string(line[pos:]), "\n")
-	aligns, ok := delimiterRow(row)
+	htext := jsTrim(strings.TrimRight(string(line[pos:]), "\n"))
+	if !strings.Contains(htext, "|") {
+		return nil, parser.NoChildren
+	}
+	next, ok := nextLineIn(reader.Source(), seg.Stop, parent)
 	if !ok {
 		return nil, parser.NoChildren
 	}
-	lines := para.Lines()
-	hseg := lines.At(lines.Len() - 1)
-	hraw := string(hseg.Value(reader.Source()))
-	if w, _ := util.IndentWidth([]byte(hraw), 0); w >= 4 && lines.Len() > 1 {
+	w, npos := util.IndentWidth([]byte(next), 0)
+	if w >= 4 || npos >= len(next) {
 		return nil, parser.NoChildren
 	}
-	htext := jsTrim(strings.TrimRight(hraw, "\n"))
-	if !strings.Contains(htext, "|") {
+	aligns, ok := delimiterRow(strings.TrimRight(next[npos:], "\n"))
+	if !ok {
 		return nil, parser.NoChildren
 	}
 	cols := splitRow(htext)
 	if len(cols) == 0 || len(cols) != len(aligns) {
 		return nil, parser.NoChildren
 	}
-	lines.SetSliced(0, lines.Len()-1)
-	t := &tableBlock{aligns: aligns}
+	t := &tableBlock{aligns: aligns, pendingDelim: true}
 	for _, c := range cols {
 		t.header = append(t.header, jsTrim(c))
 	}
 	reader.AdvanceToEOL()
 	return t, parser.NoChildren
+}
+
+// nextLineIn returns the line starting at off with the prefixes of the
+// containers from the document down to parent removed, or false when that
+// line does not continue them (a delimiter row may not be lazy).
+func nextLineIn(src []byte, off int, parent ast.Node) (string, bool) {
+	if off >= len(src) {
+		return "", false
+	}
+	end := bytes.IndexByte(src[off:], '\n')
+	if end < 0 {
+		end = len(src) - off
+	}
+	line := string(src[off : off+end])
+	var chain []ast.Node
+	for p := parent; p != nil && p.Kind() != ast.KindDocument; p = p.Parent() {
+		chain = append(chain, p)
+	}
+	col := 0
+	for i := len(chain) - 1; i >= 0; i-- {
+		switch n := chain[i].(type) {
+		case *ast.Blockquote:
+			var ok bool
+			line, col, ok = stripQuoteMarker(line, col)
+			if !ok {
+				return "", false
+			}
+		case *ast.ListItem:
+			var ok bool
+			line, col, ok = stripColumns(line, col, n.Offset)
+			if !ok {
+				return "", false
+			}
+		}
+	}
+	return line, true
+}
+
+// stripColumns removes n columns of leading whitespace (tabs to stops of
+// four from column col), splitting a tab into spaces when needed.
+func stripColumns(line string, col, n int) (string, int, bool) {
+	target := col + n
+	i := 0
+	for col < target {
+		if i >= len(line) {
+			return "", col, false
+		}
+		switch line[i] {
+		case ' ':
+			col++
+			i++
+		case '\t':
+			next := col + 4 - col%4
+			if next > target {
+				return strings.Repeat(" ", next-target) + line[i+1:], target, true
+			}
+			col = next
+			i++
+		default:
+			return "", col, false
+		}
+	}
+	return line[i:], col, true
+}
+
+func stripQuoteMarker(line string, col int) (string, int, bool) {
+	i := 0
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		if line[i] == '\t' {
+			col += 4 - col%4
+		} else {
+			col++
+		}
+		i++
+	}
+	if i >= len(line) || line[i] != '>' {
+		return "", col, false
+	}
+	i++
+	col++
+	if i < len(line) && line[i] == ' ' {
+		return line[i+1:], col + 1, true
+	}
+	if i < len(line) && line[i] == '\t' {
+		next := col + 4 - col%4
+		return strings.Repeat(" ", next-col-1) + line[i+1:], col + 1, true
+	}
+	return line[i:], col, true
 }
 
 // delimiterRow checks a GFM delimiter row and returns its alignments.
@@ -250,6 +354,11 @@ func splitRow(s string) []string {
 
 func (tableParser) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
 	t := node.(*tableBlock)
+	if t.pendingDelim {
+		t.pendingDelim = false
+		reader.AdvanceToEOL()
+		return parser.Continue | parser.NoChildren
+	}
 	line, _ := reader.PeekLine()
 	if util.IsBlank(line) {
 		return parser.Close

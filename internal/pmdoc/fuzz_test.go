@@ -14,7 +14,7 @@ import (
 func FuzzParseMarkdown(f *testing.F) {
 	for _, s := range []string{"", "# h\n\ntext *em* **s** `c`", "> q\n- a\n1. b", "| a | b |\n|---|:-:|\n| 1 | 2 |",
 		"```js\nx\n```", "[l](u \"t\") ![i](s)", "x <!--civic-ref type=\"record\" id=\"r\" label=\"L\"-->", "> > > > > > > > > > > > > > > > > > > > > x",
-		"a\\\nb  \nc", "&copy; &#1; \\* <span>x</span>", "[r]: /u\n[r]"} {
+		"a\\\nb  \nc", "&copy; &#1; \\* <span>x</span>", "[r]: /u\n[r]", "- a\n| b |\n|---|\n", "- a|b\n-|-\n"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, md string) {

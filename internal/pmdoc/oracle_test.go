@@ -164,12 +164,6 @@ var (
 func knownDivergence(md string) bool {
 	lines := strings.Split(md, "\n")
 	for i, l := range lines {
-		if i > 0 && delimRowLine.MatchString(l) && strings.ContainsAny(l, "|") && blockStartLine.MatchString(lines[i-1]) {
-			return true
-		}
-		if i > 0 && delimRowLine.MatchString(l) && strings.Contains(lines[i-1], "|") && !strings.HasPrefix(strings.TrimLeft(lines[i-1], " "), "|") && blockStartLine.MatchString(lines[i-1]) {
-			return true
-		}
 		if i > 0 && nestedQuote.MatchString(lines[i-1]) && (strings.HasPrefix(l, "    ") || strings.HasPrefix(l, "\t")) {
 			return true
 		}
