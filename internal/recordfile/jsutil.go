@@ -90,13 +90,62 @@ func utf16Len(s string) int {
 	return n
 }
 
-// toValidUTF8 replaces invalid byte sequences with U+FFFD, as Node does when
-// it decodes a file as UTF-8.
+// toValidUTF8 replaces invalid byte sequences with U+FFFD the way Node
+// decodes a file as UTF-8 (the WHATWG decoder: one replacement per maximal
+// ill-formed subsequence).
 func toValidUTF8(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	const repl = "\uFFFD"
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < 0x80 {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		need, lo, hi := 0, byte(0x80), byte(0xBF)
+		switch {
+		case c >= 0xC2 && c <= 0xDF:
+			need = 1
+		case c >= 0xE0 && c <= 0xEF:
+			need = 2
+			if c == 0xE0 {
+				lo = 0xA0
+			} else if c == 0xED {
+				hi = 0x9F
+			}
+		case c >= 0xF0 && c <= 0xF4:
+			need = 3
+			if c == 0xF0 {
+				lo = 0x90
+			} else if c == 0xF4 {
+				hi = 0x8F
+			}
+		default:
+			b.WriteString(repl)
+			i++
+			continue
+		}
+		j := i + 1
+		for k := 0; k < need; k++ {
+			if j >= len(s) || s[j] < lo || s[j] > hi {
+				break
+			}
+			lo, hi = 0x80, 0xBF
+			j++
+		}
+		if j-i == need+1 {
+			b.WriteString(s[i:j])
+		} else {
+			b.WriteString(repl) // the bytes consumed so far form one error
+		}
+		i = j
+	}
+	return b.String()
 }
 
 // jsonString is JSON.stringify for a string.

@@ -512,3 +512,17 @@ func TestParseTimeAndStrings(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestInvalidUTF8LikeNode(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\xe6\x97?":      "a\uFFFD?", // truncated 3-byte sequence: one replacement
+		"\xe61_0\x97\xa5": "\uFFFD1_0\uFFFD\uFFFD",
+		"\xf0\x9f\x8e":    "\uFFFD",
+		"\xed\xa0\x80":    "\uFFFD\uFFFD\uFFFD", // surrogate: E D then A0 is out of range
+		"\xc3\xa9\xff":    "é\uFFFD",
+	} {
+		if got := toValidUTF8(in); got != want {
+			t.Errorf("toValidUTF8(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
