@@ -24,6 +24,12 @@ type vectorManifest struct {
 		YjsWriteback      *string `json:"yjsWriteback"`
 		WritebackError    *string `json:"writebackError"`
 	} `json:"docs"`
+	Edits []struct {
+		Name             string   `json:"name"`
+		YjsWriteback     *string  `json:"yjsWriteback"`
+		WritebackError   *string  `json:"writebackError"`
+		InvalidKeepsText []string `json:"invalidKeepsText"`
+	} `json:"edits"`
 }
 
 var corpusDirs = []string{"testdata/upstream", "testdata/generated"}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/civicpress/civicpress-go/internal/yjs"
@@ -93,5 +94,35 @@ func TestSeedDoesNotDuplicate(t *testing.T) {
 	}
 	if got := DocumentToMarkdown(doc); got != "# A" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// Collaborative histories made by two y-prosemirror clients (testdata/gen
+// edit-cases.mjs): deletions, concurrent edits, formats ending in null.
+// Valid documents write back exactly as upstream; for content the schema
+// rejects, upstream deletes it (and loses the text) while this reader keeps
+// the text.
+func TestEditHistoriesWriteback(t *testing.T) {
+	dir := "testdata/generated"
+	m := loadManifest(t, dir)
+	if len(m.Edits) == 0 {
+		t.Fatal("no edit histories in the manifest")
+	}
+	for _, v := range m.Edits {
+		t.Run(v.Name, func(t *testing.T) {
+			update := []byte(readFile(t, filepath.Join(dir, v.Name+".ydoc.bin")))
+			got := writeback(t, update)
+			if len(v.InvalidKeepsText) == 0 {
+				if v.YjsWriteback == nil || got != *v.YjsWriteback {
+					t.Fatalf("writeback %q, upstream %v", got, v.YjsWriteback)
+				}
+				return
+			}
+			for _, keep := range v.InvalidKeepsText {
+				if !strings.Contains(got, keep) {
+					t.Errorf("text %q lost: writeback %q", keep, got)
+				}
+			}
+		})
 	}
 }

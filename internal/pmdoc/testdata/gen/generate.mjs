@@ -13,6 +13,8 @@ import { prosemirrorToYXmlFragment, yXmlFragmentToProseMirrorRootNode } from 'y-
 import { parseMarkdownToDoc, serializeDocToMarkdown, editorSchema } from './schema.mjs'
 import cases from './cases.mjs'
 import docCases from './doc-cases.mjs'
+import editCases from './edit-cases.mjs'
+import { updateYFragment } from 'y-prosemirror'
 
 const here = path.dirname(new URL(import.meta.url).pathname)
 const upstreamDir = path.join(here, '..', 'upstream')
@@ -66,7 +68,7 @@ for (const p of ['markdown-it', 'linkify-it', 'mdurl', 'uc.micro', 'entities', '
   versions[p] = JSON.parse(fs.readFileSync(path.join(here, 'node_modules', p, 'package.json'), 'utf8')).version
 }
 
-const manifest = { generator: 'internal/pmdoc/testdata/gen (schema rebuilt from editor-schema.md, checked against upstream vectors)', clientID: 1, versions, vectors: [], docs: [] }
+const manifest = { generator: 'internal/pmdoc/testdata/gen (schema rebuilt from editor-schema.md, checked against upstream vectors)', clientID: 1, versions, vectors: [], docs: [], edits: [] }
 const w = (name, ext, data) => fs.writeFileSync(path.join(outDir, name + ext), data)
 
 for (const c of cases) {
@@ -117,5 +119,79 @@ for (const c of docCases) {
   manifest.docs.push(entry)
 }
 
+// 3. Collaborative histories (see edit-cases.mjs).
+const rawEdits = {
+  tiptapBulletList(ydoc) {
+    const frag = ydoc.getXmlFragment('default')
+    const list = new Y.XmlElement('bulletList')
+    const item = new Y.XmlElement('listItem')
+    const p = new Y.XmlElement('paragraph')
+    const t = new Y.XmlText(); t.insert(0, 'tiptap item')
+    p.insert(0, [t]); item.insert(0, [p]); list.insert(0, [item])
+    frag.insert(frag.length, [list])
+  },
+  unknownMark(ydoc) {
+    const frag = ydoc.getXmlFragment('default')
+    const p = new Y.XmlElement('paragraph')
+    const t = new Y.XmlText(); t.insert(0, 'plain '); t.insert(6, 'bolded', { bold: {} })
+    p.insert(0, [t]); frag.insert(frag.length, [p])
+  },
+  codeWithStrong(ydoc) {
+    const frag = ydoc.getXmlFragment('default')
+    const c = new Y.XmlElement('code_block')
+    c.setAttribute('params', '')
+    const t = new Y.XmlText(); t.insert(0, 'let x = 1', { strong: {} })
+    c.insert(0, [t]); frag.insert(frag.length, [c])
+  },
+  topLevelText(ydoc) {
+    const frag = ydoc.getXmlFragment('default')
+    const t = new Y.XmlText(); t.insert(0, 'stray text')
+    frag.insert(frag.length, [t])
+  },
+  itemHeadingFirst(ydoc) {
+    const frag = ydoc.getXmlFragment('default')
+    const list = new Y.XmlElement('bullet_list')
+    const item = new Y.XmlElement('list_item')
+    const h = new Y.XmlElement('heading'); h.setAttribute('level', 2)
+    const t = new Y.XmlText(); t.insert(0, 'Item title')
+    h.insert(0, [t]); item.insert(0, [h]); list.insert(0, [item])
+    frag.insert(frag.length, [list])
+  },
+}
+
+for (const c of editCases) {
+  const clients = { A: new Y.Doc(), B: new Y.Doc() }
+  clients.A.clientID = 10
+  clients.B.clientID = 20
+  const metas = { A: { mapping: new Map(), isOMark: new Map() }, B: { mapping: new Map(), isOMark: new Map() } }
+  const seedDoc = parseMarkdownToDoc(c.seed)
+  clients.A.transact(() => updateYFragment(clients.A, clients.A.getXmlFragment('default'), seedDoc, metas.A))
+  Y.applyUpdate(clients.B, Y.encodeStateAsUpdate(clients.A))
+  const sync = () => {
+    const a = Y.encodeStateAsUpdate(clients.A, Y.encodeStateVector(clients.B))
+    const b = Y.encodeStateAsUpdate(clients.B, Y.encodeStateVector(clients.A))
+    Y.applyUpdate(clients.B, a)
+    Y.applyUpdate(clients.A, b)
+  }
+  for (const st of c.steps) {
+    if (st.sync) { sync(); continue }
+    const d = clients[st.c]
+    if (st.raw) { d.transact(() => rawEdits[st.raw](d)); continue }
+    const pm = st.md.trim() === '' ? editorSchema.topNodeType.create() : parseMarkdownToDoc(st.md)
+    d.transact(() => updateYFragment(d, d.getXmlFragment('default'), pm, metas[st.c]))
+  }
+  sync()
+  const bin = Buffer.from(Y.encodeStateAsUpdate(clients.A))
+  w(c.name, '.ydoc.bin', bin)
+  const entry = { name: c.name, seed: c.seed, ydocBinBytes: bin.length }
+  try {
+    entry.yjsWriteback = writeback(bin)
+  } catch (e) {
+    entry.writebackError = String(e.message)
+  }
+  if (c.invalid) entry.invalidKeepsText = c.invalid
+  manifest.edits.push(entry)
+}
+
 fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
-console.log(`wrote ${manifest.vectors.length} Markdown vectors and ${manifest.docs.length} document vectors to ${outDir}`)
+console.log(`wrote ${manifest.vectors.length} Markdown vectors, ${manifest.docs.length} document vectors and ${manifest.edits.length} edit histories to ${outDir}`)
