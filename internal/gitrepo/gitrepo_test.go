@@ -685,3 +685,71 @@ func TestSortOrderMatchesGit(t *testing.T) {
 		t.Fatalf("files = %v", files)
 	}
 }
+
+func TestPackObjects(t *testing.T) {
+	r, dir := newRepo(t)
+	ctx := context.Background()
+	for i := range 30 {
+		p := fmt.Sprintf("records/r%d.md", i)
+		writeFile(t, dir, p, fmt.Sprintf("record %d\n", i))
+		mustCommit(t, r, "Create record: "+p, p)
+	}
+	loose := func() string {
+		for _, l := range strings.Split(gitCmd(t, dir, "count-objects", "-v"), "\n") {
+			if strings.HasPrefix(l, "count: ") {
+				return strings.TrimPrefix(l, "count: ")
+			}
+		}
+		return ""
+	}
+	// Another Repo on the same directory has already read the (loose)
+	// objects; it must find them in the pack afterwards.
+	r2, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if _, err := r2.History(ctx, "", 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	before := loose()
+	// Commits carry on while packing.
+	done := make(chan error)
+	go func() {
+		for i := range 10 {
+			p := fmt.Sprintf("records/during%d.md", i)
+			writeFile(t, dir, p, "during\n")
+			if _, err := r.Commit(ctx, "during packing", alice, p); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	n, err := r.PackObjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.PackObjects(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || loose() != "0" || before == "0" {
+		t.Fatalf("packed %d; loose objects %s before, %s after", n, before, loose())
+	}
+	assertClean(t, dir)
+	// The Repo keeps reading (now from the pack) and committing.
+	hist, err := r.History(ctx, "records/r3.md", 0, 0)
+	if err != nil || len(hist) != 1 {
+		t.Fatalf("history after packing = %v, %v", hist, err)
+	}
+	if got, err := r2.FileAt(ctx, hist[0].Hash, "records/r3.md"); err != nil || string(got) != "record 3\n" {
+		t.Fatalf("FileAt from pack = %q, %v", got, err)
+	}
+	writeFile(t, dir, "records/after.md", "after\n")
+	mustCommit(t, r2, "after packing", "records/after.md")
+	assertClean(t, dir)
+	checkLinear(t, dir, 41)
+}

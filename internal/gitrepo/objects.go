@@ -98,6 +98,12 @@ func (r *Repo) readObject(t plumbing.ObjectType, id plumbing.Hash) ([]byte, erro
 	defer r.objMu.Unlock()
 	obj, err := r.storage.EncodedObject(t, id)
 	if err != nil {
+		// Another process may have packed loose objects (git gc, PackObjects)
+		// since the pack list was read: read it again and retry once.
+		r.storage.Reindex()
+		obj, err = r.storage.EncodedObject(t, id)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("gitrepo: read %s %s: %w", t, id, err)
 	}
 	rd, err := obj.Reader()
