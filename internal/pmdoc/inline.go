@@ -56,19 +56,23 @@ type delimList struct{ d []delim }
 type reference struct{ href, title string }
 
 type inlineState struct {
-	src        string
-	pos        int
-	posMax     int
-	level      int
-	pending    []byte
-	tokens     []itok
-	tokensMeta []*delimList
-	delims     *delimList
-	prevDelims []*delimList
-	cache      map[int]int
-	backticks  map[int]int
-	btScanned  bool
-	refs       map[string]reference
+	src    string
+	pos    int
+	posMax int
+	level  int
+	// Pending text is almost always one run of the source: kept as
+	// indices, copied into pbuf only if a run is ever not contiguous.
+	pStart, pEnd int
+	pbuf         []byte
+	inBuf        bool
+	tokens       []itok
+	tokensMeta   []*delimList
+	delims       *delimList
+	prevDelims   []*delimList
+	cache        map[int]int
+	backticks    map[int]int
+	btScanned    bool
+	refs         map[string]reference
 }
 
 func newInlineState(src string, refs map[string]reference) *inlineState {
@@ -76,14 +80,57 @@ func newInlineState(src string, refs map[string]reference) *inlineState {
 }
 
 func (s *inlineState) pushPending() {
-	s.tokens = append(s.tokens, itok{kind: tText, content: string(s.pending)})
+	s.tokens = append(s.tokens, itok{kind: tText, content: s.pendingString()})
 	s.tokensMeta = append(s.tokensMeta, nil)
-	s.pending = s.pending[:0]
+	s.pStart, s.pEnd, s.inBuf = 0, 0, false
+	s.pbuf = s.pbuf[:0]
+}
+
+func (s *inlineState) hasPending() bool { return s.inBuf || s.pEnd > s.pStart }
+
+func (s *inlineState) pendingBytes() string {
+	if s.inBuf {
+		return string(s.pbuf)
+	}
+	return s.src[s.pStart:s.pEnd]
+}
+
+func (s *inlineState) pendingString() string {
+	if s.inBuf {
+		return string(s.pbuf)
+	}
+	return s.src[s.pStart:s.pEnd]
+}
+
+// addPending appends src[from:to] to the pending text.
+func (s *inlineState) addPending(from, to int) {
+	if !s.inBuf {
+		if s.pEnd == s.pStart {
+			s.pStart, s.pEnd = from, to
+			return
+		}
+		if from == s.pEnd {
+			s.pEnd = to
+			return
+		}
+		s.pbuf = append(s.pbuf[:0], s.src[s.pStart:s.pEnd]...)
+		s.inBuf = true
+	}
+	s.pbuf = append(s.pbuf, s.src[from:to]...)
+}
+
+// truncPending keeps the first n bytes of the pending text.
+func (s *inlineState) truncPending(n int) {
+	if s.inBuf {
+		s.pbuf = s.pbuf[:n]
+		return
+	}
+	s.pEnd = s.pStart + n
 }
 
 // push appends a token; nesting > 0 opens a delimiter scope, < 0 closes one.
 func (s *inlineState) push(t itok, nesting int) {
-	if len(s.pending) > 0 {
+	if s.hasPending() {
 		s.pushPending()
 	}
 	var meta *delimList
@@ -132,10 +179,10 @@ func (s *inlineState) tokenize() {
 			}
 			continue
 		}
-		s.pending = append(s.pending, s.src[s.pos])
+		s.addPending(s.pos, s.pos+1)
 		s.pos++
 	}
-	if len(s.pending) > 0 {
+	if s.hasPending() {
 		s.pushPending()
 	}
 }
@@ -170,7 +217,32 @@ func (s *inlineState) skipToken() {
 
 // parseInline runs tokenize and the post-processing rules.
 func parseInline(src string, refs map[string]reference) []itok {
-	s := newInlineState(src, refs)
+	return newInlineState(src, refs).run()
+}
+
+// reset prepares a used state for another source, keeping its buffers.
+func (s *inlineState) reset(src string, refs map[string]reference) {
+	s.src, s.pos, s.posMax, s.level = src, 0, len(src), 0
+	s.pStart, s.pEnd, s.inBuf = 0, 0, false
+	s.pbuf = s.pbuf[:0]
+	s.tokens = s.tokens[:0]
+	s.tokensMeta = s.tokensMeta[:0]
+	if s.delims == nil {
+		s.delims = &delimList{}
+	}
+	s.delims.d = s.delims.d[:0]
+	s.prevDelims = s.prevDelims[:0]
+	if len(s.cache) > 0 {
+		clear(s.cache)
+	}
+	if len(s.backticks) > 0 {
+		clear(s.backticks)
+	}
+	s.btScanned = false
+	s.refs = refs
+}
+
+func (s *inlineState) run() []itok {
 	s.tokenize()
 	balancePairs(s.delims.d)
 	for _, m := range s.tokensMeta {
@@ -221,7 +293,7 @@ func ruleText(s *inlineState, silent bool) bool {
 		return false
 	}
 	if !silent {
-		s.pending = append(s.pending, s.src[s.pos:pos]...)
+		s.addPending(s.pos, pos)
 	}
 	s.pos = pos
 	return true
@@ -235,17 +307,17 @@ func ruleNewline(s *inlineState, silent bool) bool {
 		return false
 	}
 	if !silent {
-		p := s.pending
+		p := s.pendingBytes()
 		if n := len(p); n > 0 && p[n-1] == ' ' {
 			if n >= 2 && p[n-2] == ' ' {
 				ws := n - 2
 				for ws >= 1 && p[ws-1] == ' ' {
 					ws--
 				}
-				s.pending = p[:ws]
+				s.truncPending(ws)
 				s.push(itok{kind: tHardbreak}, 0)
 			} else {
-				s.pending = p[:n-1]
+				s.truncPending(n - 1)
 				s.push(itok{kind: tSoftbreak}, 0)
 			}
 		} else {
@@ -311,7 +383,7 @@ func ruleBackticks(s *inlineState, silent bool) bool {
 	}
 	if s.btScanned && s.backticks[openLen] <= start {
 		if !silent {
-			s.pending = append(s.pending, marker...)
+			s.addPending(start, pos)
 		}
 		s.pos += openLen
 		return true
@@ -343,7 +415,7 @@ func ruleBackticks(s *inlineState, silent bool) bool {
 	}
 	s.btScanned = true
 	if !silent {
-		s.pending = append(s.pending, marker...)
+		s.addPending(start, pos)
 	}
 	s.pos += openLen
 	return true

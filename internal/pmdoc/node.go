@@ -10,7 +10,8 @@ import (
 // Node is one node of a CivicPress editor document (a ProseMirror node in
 // the schema of editor-schema.md §1). Text nodes carry Text and Marks; other
 // nodes carry Attrs (every attribute of the type, defaults included) and
-// Content.
+// Content. Documents are values to read: nodes may share attribute maps and
+// mark slices, so copy before changing one in place.
 type Node struct {
 	Type    string
 	Attrs   map[string]any

@@ -54,6 +54,7 @@ func normalizeInput(md string) string {
 type converter struct {
 	src  []byte
 	refs map[string]reference
+	st   inlineState // reused for every textblock
 }
 
 func fillDoc(content []*Node) *Node {
@@ -97,7 +98,7 @@ func (c *converter) blocks(parent ast.Node, level int) (out []*Node, swallow boo
 		case *ast.Paragraph, *ast.TextBlock:
 			out = append(out, newNode("paragraph", nil, c.inline(asciiTrim(c.linesText(n)))...))
 		case *ast.Heading:
-			h := newNode("heading", map[string]any{"level": n.Level}, c.inline(asciiTrim(c.linesText(n)))...)
+			h := &Node{Type: "heading", Attrs: headingAttrs[n.Level], Content: c.inline(asciiTrim(c.linesText(n)))}
 			out = append(out, h)
 		case *ast.ThematicBreak:
 			out = append(out, newNode("horizontal_rule", nil))
@@ -167,16 +168,30 @@ func fillListItem(content []*Node) *Node {
 	return newNode("list_item", nil, content...)
 }
 
+// Attribute maps that parsing shares between nodes (documents are read,
+// not changed in place).
+var (
+	headingAttrs = func() []map[string]any {
+		m := make([]map[string]any, 7)
+		for l := 1; l <= 6; l++ {
+			m[l] = map[string]any{"level": l}
+		}
+		return m
+	}()
+	cellAttrsByAlign = map[string]map[string]any{
+		"":       {"colspan": 1, "rowspan": 1, "colwidth": nil, "align": nil},
+		"left":   {"colspan": 1, "rowspan": 1, "colwidth": nil, "align": "left"},
+		"center": {"colspan": 1, "rowspan": 1, "colwidth": nil, "align": "center"},
+		"right":  {"colspan": 1, "rowspan": 1, "colwidth": nil, "align": "right"},
+	}
+)
+
 func (c *converter) table(t *tableBlock) *Node {
 	row := func(cells []string, typ string) *Node {
-		r := newNode("table_row", nil)
+		r := &Node{Type: "table_row", Content: make([]*Node, 0, len(cells))}
 		for i, cell := range cells {
-			var align any
-			if t.aligns[i] != "" {
-				align = t.aligns[i]
-			}
-			p := newNode("paragraph", nil, c.inline(cell)...)
-			r.Content = append(r.Content, newNode(typ, map[string]any{"align": align}, p))
+			p := &Node{Type: "paragraph", Content: c.inline(cell)}
+			r.Content = append(r.Content, &Node{Type: typ, Attrs: cellAttrsByAlign[t.aligns[i]], Content: []*Node{p}})
 		}
 		return r
 	}
@@ -199,7 +214,8 @@ func (c *converter) inline(content string) []*Node {
 	if plainInline(content) {
 		return []*Node{textNode(content, nil)}
 	}
-	toks := joinText(parseInline(content, c.refs), true)
+	c.st.reset(content, c.refs)
+	toks := joinText(c.st.run(), true)
 	b := &inlineBuilder{}
 	for _, t := range toks {
 		switch t.kind {

@@ -118,6 +118,11 @@ func (s *serState) renderContent(parent *Node) {
 	}
 }
 
+var (
+	parenEscaper = strings.NewReplacer("(", `\(`, ")", `\)`)
+	hrefEscaper  = strings.NewReplacer("(", `\(`, ")", `\)`, `"`, `\"`)
+)
+
 var backtickRunRE = regexp.MustCompile("`{3,}")
 
 func (s *serState) render(n, parent *Node, index int) {
@@ -168,7 +173,7 @@ func (s *serState) render(n, parent *Node, index int) {
 		}
 	case "image":
 		alt := n.attrString("alt")
-		src := strings.NewReplacer("(", `\(`, ")", `\)`).Replace(n.attrString("src"))
+		src := parenEscaper.Replace(n.attrString("src"))
 		title := ""
 		if t := n.attrString("title"); t != "" {
 			title = ` "` + strings.ReplaceAll(t, `"`, `\"`) + `"`
@@ -363,7 +368,7 @@ func (s *serState) markString(m Mark, open bool, parent *Node, index int) string
 		if was {
 			return ">"
 		}
-		out := "](" + strings.NewReplacer("(", `\(`, ")", `\)`, `"`, `\"`).Replace(m.Href)
+		out := "](" + hrefEscaper.Replace(m.Href)
 		if m.Title != nil && *m.Title != "" {
 			out += ` "` + strings.ReplaceAll(*m.Title, `"`, `\"`) + `"`
 		}

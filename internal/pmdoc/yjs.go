@@ -19,12 +19,10 @@ const Fragment = "default"
 // upstream's. Blank Markdown gives the empty update, as upstream's seed
 // guard leaves the fragment empty.
 func MarkdownToUpdate(md string, clientID uint64) ([]byte, error) {
-	doc := yjs.NewDoc(yjs.Options{ClientID: clientID})
 	if jsTrim(md) == "" {
-		return doc.EncodeStateAsUpdate(nil)
+		return []byte{0, 0}, nil
 	}
-	// On a fresh document the seed transaction's update is the whole state.
-	return seed(doc, ParseMarkdown(md))
+	return EncodeSeed(ParseMarkdown(md), clientID), nil
 }
 
 // SeedMarkdown fills doc's fragment "default" from md in one transaction,
@@ -157,7 +155,7 @@ func DocumentToMarkdown(doc *yjs.Doc) string {
 // this reader never changes the document and keeps the text (see the
 // package documentation).
 type Repair struct {
-	Path   string // element path, e.g. "0/bullet_list/1"
+	Path   string // position in the fragment, e.g. "2/bullet_list/0/list_item"
 	Reason string
 }
 
@@ -169,38 +167,102 @@ func ReadFragment(frag yjs.XmlFragment) (*Node, []Repair) {
 	r := &reader{}
 	var blocks []*Node
 	for i, ch := range frag.Children() {
-		blocks = append(blocks, r.block(ch, strconv.Itoa(i))...)
+		p := rpath{idx: i}
+		blocks = append(blocks, r.block(ch, &p)...)
 	}
 	return &Node{Type: "doc", Content: blocks}, r.repairs
 }
 
+// rpath is a lazily printed position (only repairs need it as a string).
+type rpath struct {
+	parent *rpath
+	name   string // element name, or "" for a child index
+	idx    int
+}
+
+func (p *rpath) String() string {
+	if p == nil {
+		return ""
+	}
+	seg := p.name
+	if seg == "" {
+		seg = strconv.Itoa(p.idx)
+	}
+	if p.parent == nil {
+		return seg
+	}
+	return p.parent.String() + "/" + seg
+}
+
 type reader struct{ repairs []Repair }
 
-func (r *reader) note(path, format string, args ...any) {
-	r.repairs = append(r.repairs, Repair{Path: path, Reason: fmt.Sprintf(format, args...)})
+func (r *reader) note(path *rpath, format string, args ...any) {
+	r.repairs = append(r.repairs, Repair{Path: path.String(), Reason: fmt.Sprintf(format, args...)})
 }
 
-func elementAttrs(el yjs.XmlElement, typ string) map[string]any {
+// elementNode builds a node of type typ with the element's schema
+// attributes (defaults for missing ones, unknown ones ignored).
+func elementNode(el yjs.XmlElement, typ string, content ...*Node) *Node {
+	n := &Node{Type: typ, Content: content}
 	spec := schema[typ]
 	if spec == nil || len(spec.attrs) == 0 {
-		return nil
+		return n
 	}
-	attrs := map[string]any{}
+	if shared := sharedAttrs(el, typ); shared != nil {
+		n.Attrs = shared
+		return n
+	}
+	n.Attrs = make(map[string]any, len(spec.attrs))
 	for _, a := range spec.attrs {
-		if v, ok := el.Attribute(a.name); ok {
-			if f, isF := v.(float64); isF && f == float64(int(f)) {
-				v = int(f)
-			}
-			attrs[a.name] = v
+		v, ok := el.Attribute(a.name)
+		if !ok {
+			n.Attrs[a.name] = a.def
+			continue
 		}
+		if f, isF := v.(float64); isF && f == float64(int(f)) {
+			v = int(f)
+		}
+		n.Attrs[a.name] = v
 	}
-	return attrs
+	return n
 }
 
-func (r *reader) children(el yjs.XmlElement) []any { return el.Children() }
+// sharedAttrs returns one of parsing's shared attribute maps when the
+// element's attributes equal it (most cells and headings), saving a map per
+// node on large documents.
+func sharedAttrs(el yjs.XmlElement, typ string) map[string]any {
+	// Only schema attributes matter: the reader ignores any others.
+	switch typ {
+	case "heading":
+		if v, ok := el.Attribute("level"); ok {
+			if f, ok := v.(float64); ok && f >= 1 && f <= 6 && f == float64(int(f)) {
+				return headingAttrs[int(f)]
+			}
+		}
+	case "table_cell", "table_header":
+		cs, _ := el.Attribute("colspan")
+		rs, _ := el.Attribute("rowspan")
+		if cs != float64(1) || rs != float64(1) {
+			return nil
+		}
+		if w, has := el.Attribute("colwidth"); has && w != nil {
+			return nil
+		}
+		align, _ := el.Attribute("align")
+		switch a := align.(type) {
+		case nil:
+			return cellAttrsByAlign[""]
+		case string:
+			if m, ok := cellAttrsByAlign[a]; ok && a != "" {
+				return m
+			}
+		}
+	}
+	return nil
+}
 
 // block reads a node in block position.
-func (r *reader) block(v any, path string) []*Node {
+func (r *reader) block(v any, path *rpath) []*Node {
 	switch x := v.(type) {
 	case yjs.XmlText:
 		inl := r.text(x, path)
@@ -208,43 +270,44 @@ func (r *reader) block(v any, path string) []*Node {
 			return nil
 		}
 		r.note(path, "text outside a block kept as a paragraph")
-		return []*Node{newNode("paragraph", nil, inl...)}
+		return []*Node{{Type: "paragraph", Content: inl}}
 	case yjs.XmlElement:
 		return r.element(x, path)
 	}
 	return nil
 }
 
-func (r *reader) blocks(el yjs.XmlElement, path string) []*Node {
+func (r *reader) blocks(el yjs.XmlElement, path *rpath) []*Node {
 	var out []*Node
 	for i, ch := range el.Children() {
-		out = append(out, r.block(ch, path+"/"+strconv.Itoa(i))...)
+		p := rpath{parent: path, idx: i}
+		out = append(out, r.block(ch, &p)...)
 	}
 	return out
 }
 
-func (r *reader) element(el yjs.XmlElement, path string) []*Node {
+func (r *reader) element(el yjs.XmlElement, parent *rpath) []*Node {
 	name := el.NodeName()
-	path += "/" + name
+	here := rpath{parent: parent, name: name}
+	path := &here
 	spec := schema[name]
 	switch {
 	case spec == nil || name == "doc" || name == "text":
 		r.note(path, "unknown element %q kept as its content", name)
 		return r.unwrap(el, path)
 	case spec.inline:
-		inl := r.inlineElement(el, path)
+		inl := r.inlineElement(el, parent)
 		if len(inl) == 0 {
 			return nil
 		}
 		r.note(path, "inline %q outside a paragraph wrapped in one", name)
-		return []*Node{newNode("paragraph", nil, inl...)}
+		return []*Node{{Type: "paragraph", Content: inl}}
 	}
-	attrs := elementAttrs(el, name)
 	switch name {
 	case "paragraph", "heading":
-		return []*Node{newNode(name, attrs, r.inlines(el, path)...)}
+		return []*Node{elementNode(el, name, r.inlines(el, path)...)}
 	case "code_block":
-		n := newNode(name, attrs)
+		n := elementNode(el, name)
 		var b strings.Builder
 		marked := false
 		for _, ch := range el.Children() {
@@ -270,24 +333,24 @@ func (r *reader) element(el yjs.XmlElement, path string) []*Node {
 		}
 		return []*Node{n}
 	case "horizontal_rule":
-		return []*Node{newNode(name, nil)}
+		return []*Node{{Type: name}}
 	case "blockquote":
 		inner := r.blocks(el, path)
 		if len(inner) == 0 {
-			inner = []*Node{newNode("paragraph", nil)}
+			inner = []*Node{{Type: "paragraph"}}
 		}
-		return []*Node{newNode(name, nil, inner...)}
+		return []*Node{{Type: name, Content: inner}}
 	case "bullet_list", "ordered_list":
-		list := newNode(name, attrs)
+		list := elementNode(el, name)
 		for i, ch := range el.Children() {
-			p := path + "/" + strconv.Itoa(i)
+			p := rpath{parent: path, idx: i}
 			if e, ok := ch.(yjs.XmlElement); ok && e.NodeName() == "list_item" {
-				list.Content = append(list.Content, r.listItem(e, p))
+				list.Content = append(list.Content, r.listItem(e, &p))
 				continue
 			}
-			if bs := r.block(ch, p); len(bs) > 0 {
-				r.note(p, "list content outside an item wrapped in one")
-				list.Content = append(list.Content, r.fillItem(bs, p))
+			if bs := r.block(ch, &p); len(bs) > 0 {
+				r.note(&p, "list content outside an item wrapped in one")
+				list.Content = append(list.Content, r.fillItem(bs, &p))
 			}
 		}
 		if len(list.Content) == 0 {
@@ -296,18 +359,18 @@ func (r *reader) element(el yjs.XmlElement, path string) []*Node {
 		return []*Node{list}
 	case "list_item":
 		r.note(path, "list item outside a list wrapped in one")
-		return []*Node{newNode("bullet_list", nil, r.listItem(el, path))}
+		return []*Node{{Type: "bullet_list", Content: []*Node{r.listItem(el, parent)}}}
 	case "table":
-		t := newNode(name, nil)
+		t := &Node{Type: name}
 		for i, ch := range el.Children() {
-			p := path + "/" + strconv.Itoa(i)
+			p := rpath{parent: path, idx: i}
 			if e, ok := ch.(yjs.XmlElement); ok && e.NodeName() == "table_row" {
-				t.Content = append(t.Content, r.row(e, p))
+				t.Content = append(t.Content, r.row(e, &p))
 				continue
 			}
-			if bs := r.block(ch, p); len(bs) > 0 {
-				r.note(p, "table content outside a row wrapped in one")
-				t.Content = append(t.Content, newNode("table_row", nil, newNode("table_cell", nil, bs...)))
+			if bs := r.block(ch, &p); len(bs) > 0 {
+				r.note(&p, "table content outside a row wrapped in one")
+				t.Content = append(t.Content, &Node{Type: "table_row", Content: []*Node{newNode("table_cell", nil, bs...)}})
 			}
 		}
 		if len(t.Content) == 0 {
@@ -316,7 +379,7 @@ func (r *reader) element(el yjs.XmlElement, path string) []*Node {
 		return []*Node{t}
 	case "table_row":
 		r.note(path, "table row outside a table wrapped in one")
-		return []*Node{newNode("table", nil, r.row(el, path))}
+		return []*Node{{Type: "table", Content: []*Node{r.row(el, parent)}}}
 	case "table_cell", "table_header":
 		r.note(path, "table cell outside a row kept as its content")
 		return r.blocks(el, path)
@@ -324,61 +387,65 @@ func (r *reader) element(el yjs.XmlElement, path string) []*Node {
 	return r.unwrap(el, path)
 }
 
-func (r *reader) unwrap(el yjs.XmlElement, path string) []*Node {
+func (r *reader) unwrap(el yjs.XmlElement, path *rpath) []*Node {
 	var out []*Node
 	var inl []*Node
 	flush := func() {
 		if len(inl) > 0 {
-			out = append(out, newNode("paragraph", nil, inl...))
+			out = append(out, &Node{Type: "paragraph", Content: inl})
 			inl = nil
 		}
 	}
 	for i, ch := range el.Children() {
-		p := path + "/" + strconv.Itoa(i)
+		p := rpath{parent: path, idx: i}
 		switch x := ch.(type) {
 		case yjs.XmlText:
-			inl = append(inl, r.text(x, p)...)
+			inl = appendInline(inl, r.text(x, &p)...)
 		case yjs.XmlElement:
 			if spec := schema[x.NodeName()]; spec != nil && spec.inline {
-				inl = append(inl, r.inlineElement(x, p)...)
+				inl = appendInline(inl, r.inlineElement(x, &p)...)
 				continue
 			}
 			flush()
-			out = append(out, r.element(x, p)...)
+			out = append(out, r.element(x, &p)...)
 		}
 	}
 	flush()
 	return out
 }
 
-func (r *reader) fillItem(content []*Node, path string) *Node {
+func (r *reader) fillItem(content []*Node, path *rpath) *Node {
 	if len(content) == 0 || content[0].Type != "paragraph" {
 		if len(content) > 0 {
 			r.note(path, "list item not starting with a paragraph given an empty one")
 		}
-		content = append([]*Node{newNode("paragraph", nil)}, content...)
+		content = append([]*Node{{Type: "paragraph"}}, content...)
 	}
-	return newNode("list_item", nil, content...)
+	return &Node{Type: "list_item", Content: content}
 }
 
-func (r *reader) listItem(el yjs.XmlElement, path string) *Node {
-	return r.fillItem(r.blocks(el, path+"/list_item"), path+"/list_item")
+func (r *reader) listItem(el yjs.XmlElement, parent *rpath) *Node {
+	p := rpath{parent: parent, name: "list_item"}
+	return r.fillItem(r.blocks(el, &p), &p)
 }
 
-func (r *reader) row(el yjs.XmlElement, path string) *Node {
-	row := newNode("table_row", nil)
-	for i, ch := range el.Children() {
-		p := path + "/table_row/" + strconv.Itoa(i)
+func (r *reader) row(el yjs.XmlElement, parent *rpath) *Node {
+	here := rpath{parent: parent, name: "table_row"}
+	children := el.Children()
+	row := &Node{Type: "table_row", Content: make([]*Node, 0, len(children))}
+	for i, ch := range children {
+		p := rpath{parent: &here, idx: i}
 		if e, ok := ch.(yjs.XmlElement); ok && (e.NodeName() == "table_cell" || e.NodeName() == "table_header") {
-			content := r.blocks(e, p+"/"+e.NodeName())
+			cp := rpath{parent: &p, name: e.NodeName()}
+			content := r.blocks(e, &cp)
 			if len(content) == 0 {
-				content = []*Node{newNode("paragraph", nil)}
+				content = []*Node{{Type: "paragraph"}}
 			}
-			row.Content = append(row.Content, newNode(e.NodeName(), elementAttrs(e, e.NodeName()), content...))
+			row.Content = append(row.Content, elementNode(e, e.NodeName(), content...))
 			continue
 		}
-		if bs := r.block(ch, p); len(bs) > 0 {
-			r.note(p, "row content outside a cell wrapped in one")
+		if bs := r.block(ch, &p); len(bs) > 0 {
+			r.note(&p, "row content outside a cell wrapped in one")
 			row.Content = append(row.Content, newNode("table_cell", nil, bs...))
 		}
 	}
@@ -386,15 +453,15 @@ func (r *reader) row(el yjs.XmlElement, path string) *Node {
 }
 
 // inlines reads the children of a textblock.
-func (r *reader) inlines(el yjs.XmlElement, path string) []*Node {
+func (r *reader) inlines(el yjs.XmlElement, path *rpath) []*Node {
 	var out []*Node
 	for i, ch := range el.Children() {
-		p := path + "/" + strconv.Itoa(i)
+		p := rpath{parent: path, idx: i}
 		switch x := ch.(type) {
 		case yjs.XmlText:
-			out = appendInline(out, r.text(x, p)...)
+			out = appendInline(out, r.text(x, &p)...)
 		case yjs.XmlElement:
-			out = appendInline(out, r.inlineElement(x, p)...)
+			out = appendInline(out, r.inlineElement(x, &p)...)
 		}
 	}
 	return out
@@ -413,33 +480,33 @@ func appendInline(out []*Node, ns ...*Node) []*Node {
 	return out
 }
 
-func (r *reader) inlineElement(el yjs.XmlElement, path string) []*Node {
+func (r *reader) inlineElement(el yjs.XmlElement, parent *rpath) []*Node {
 	name := el.NodeName()
-	path += "/" + name
+	here := rpath{parent: parent, name: name}
 	switch name {
 	case "hard_break":
-		return []*Node{newNode(name, nil)}
+		return []*Node{{Type: name}}
 	case "civicRef":
-		attrs := elementAttrs(el, name)
-		for k, v := range attrs {
+		n := elementNode(el, name)
+		for k, v := range n.Attrs {
 			if _, ok := v.(string); !ok {
-				attrs[k] = fmt.Sprint(v)
+				n.Attrs[k] = fmt.Sprint(v)
 			}
 		}
-		return []*Node{newNode(name, attrs)}
+		return []*Node{n}
 	case "image":
-		attrs := elementAttrs(el, name)
-		if _, ok := attrs["src"].(string); !ok {
-			r.note(path, "image without a source kept as its alt text")
-			if alt, ok := attrs["alt"].(string); ok && alt != "" {
+		n := elementNode(el, name)
+		if _, ok := n.Attrs["src"].(string); !ok {
+			r.note(&here, "image without a source kept as its alt text")
+			if alt, ok := n.Attrs["alt"].(string); ok && alt != "" {
 				return []*Node{textNode(alt, nil)}
 			}
 			return nil
 		}
-		return []*Node{newNode(name, attrs)}
+		return []*Node{n}
 	}
 	if t := plainText(el); t != "" {
-		r.note(path, "element %q inside text kept as its text", name)
+		r.note(&here, "element %q inside text kept as its text", name)
 		return []*Node{textNode(t, nil)}
 	}
 	return nil
@@ -448,7 +515,7 @@ func (r *reader) inlineElement(el yjs.XmlElement, path string) []*Node {
 var hashedMark = regexp.MustCompile(`^(.*)--[a-zA-Z0-9+/=]{8}$`)
 
 // text reads an XmlText delta; marks come only from formatting attributes.
-func (r *reader) text(x yjs.XmlText, path string) []*Node {
+func (r *reader) text(x yjs.XmlText, path *rpath) []*Node {
 	var out []*Node
 	for _, op := range x.Delta() {
 		s, ok := op.Insert.(string)
@@ -460,8 +527,10 @@ func (r *reader) text(x yjs.XmlText, path string) []*Node {
 			for i := 0; i < op.Attributes.Len(); i++ {
 				key, val := op.Attributes.At(i)
 				name := key
-				if m := hashedMark.FindStringSubmatch(key); m != nil {
-					name = m[1]
+				if _, known := markRank[name]; !known {
+					if m := hashedMark.FindStringSubmatch(key); m != nil {
+						name = m[1]
+					}
 				}
 				if _, known := markRank[name]; !known {
 					r.note(path, "unknown mark %q dropped, text kept", key)
