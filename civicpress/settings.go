@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 //go:embed defaults/*.yml
@@ -181,7 +182,7 @@ func ParseSettings(files map[string][]byte) (*Settings, error) {
 	get := func(name string) (yval, error) {
 		data, ok := files[name]
 		if !ok {
-			data, _ = defaultFiles.ReadFile("defaults/" + name)
+			return parsedDefault(name), nil
 		}
 		return parseYAML(name, data)
 	}
@@ -219,6 +220,31 @@ func ParseSettings(files map[string][]byte) (*Settings, error) {
 	}
 	s.Project.Statuses = appendWorkflowStatuses(s.Project.Statuses, s.Workflows)
 	return s, nil
+}
+
+var (
+	defaultsOnce   sync.Once
+	defaultsParsed map[string]yval
+)
+
+// parsedDefault returns upstream's default file, parsed once: the parsers
+// only read the tree, so it is shared.
+func parsedDefault(name string) yval {
+	defaultsOnce.Do(func() {
+		defaultsParsed = map[string]yval{}
+		for _, n := range settingsFiles {
+			data, err := defaultFiles.ReadFile("defaults/" + n)
+			if err != nil {
+				panic(err)
+			}
+			v, err := parseYAML(n, data)
+			if err != nil {
+				panic(fmt.Sprintf("civicpress: embedded default %s: %v", n, err))
+			}
+			defaultsParsed[n] = v
+		}
+	})
+	return defaultsParsed[name]
 }
 
 func requireMapping(v yval) error {
