@@ -3,7 +3,6 @@ package civicpress
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -69,23 +68,21 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Message)
-	if e.Message == "" {
-		b.WriteString(e.Kind.Error())
-	}
-	for i, f := range e.Fields {
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
+	msg := e.Message
+	if msg == "" {
+		msg = e.Kind.Error()
+		for i, f := range e.Fields {
+			sep := "; "
+			if i == 0 {
+				sep = ": "
+			}
+			msg += sep + f.Field + ": " + f.Message
 		}
-		b.WriteString(f.Field + ": " + f.Message)
 	}
 	if e.Err != nil {
-		b.WriteString(": " + e.Err.Error())
+		msg += ": " + e.Err.Error()
 	}
-	return b.String()
+	return msg
 }
 
 // Is makes errors.Is(err, ErrNotFound) and friends work.
@@ -108,11 +105,12 @@ func newErr(kind error, code, format string, args ...any) *Error {
 	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// invalid reports bad input; the message is the single field's message, or
+// a summary when several fields are wrong.
 func invalid(code string, fields ...FieldError) *Error {
 	msg := "Invalid request data"
 	if len(fields) == 1 {
 		msg = fields[0].Message
-		return &Error{Kind: ErrInvalid, Code: code, Message: msg, Fields: fields}
 	}
 	return &Error{Kind: ErrInvalid, Code: code, Message: msg, Fields: fields}
 }
