@@ -50,6 +50,9 @@ type Core struct {
 
 	setup SetupReport
 
+	// rec holds the records, search and realtime-attachment state (records_state.go).
+	rec recordsState
+
 	bgCancel  context.CancelFunc
 	bgDone    chan struct{}
 	closeOnce sync.Once
