@@ -445,6 +445,15 @@ func (refTransformer) Transform(node *ast.Paragraph, reader text.Reader, pc pars
 		return
 	}
 	src := reader.Source()
+	// A definition starts with "[" after at most three spaces.
+	first := lines.At(0)
+	i := first.Start
+	for i < first.Stop && (src[i] == ' ' || src[i] == '\t') {
+		i++
+	}
+	if i >= first.Stop || src[i] != '[' {
+		return
+	}
 	var buf bytes.Buffer
 	ends := make([]int, lines.Len())
 	for i := 0; i < lines.Len(); i++ {

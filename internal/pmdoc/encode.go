@@ -10,21 +10,26 @@ import (
 // §5.2) without building and integrating Yjs types. The bytes equal those
 // of SeedDocument on a fresh document (tested), at a fraction of the cost.
 func EncodeSeed(doc *Node, clientID uint64) []byte {
+	return encodeSeed(doc, clientID, 0)
+}
+
+// encodeSeed takes a size hint (the Markdown length) for the buffer.
+func encodeSeed(doc *Node, clientID uint64, hint int) []byte {
 	e := &seedEncoder{client: clientID}
+	e.body.Buf = make([]byte, 0, 32+hint*2)
 	e.children(doc.Content, -1)
-	var out lib0.Encoder
 	if e.n == 0 {
-		out.WriteVarUint(0)
-		out.WriteVarUint(0)
-		return out.Bytes()
+		return []byte{0, 0}
 	}
-	out.WriteVarUint(1)
-	out.WriteVarUint(uint64(e.n))
-	out.WriteVarUint(clientID)
-	out.WriteVarUint(0)
-	out.WriteBytes(e.body.Bytes())
-	out.WriteVarUint(0) // empty delete set
-	return out.Bytes()
+	var head lib0.Encoder
+	head.WriteVarUint(1)
+	head.WriteVarUint(uint64(e.n))
+	head.WriteVarUint(clientID)
+	head.WriteVarUint(0)
+	out := make([]byte, 0, len(head.Buf)+len(e.body.Buf)+1)
+	out = append(out, head.Buf...)
+	out = append(out, e.body.Buf...)
+	return append(out, 0) // empty delete set
 }
 
 type seedEncoder struct {
@@ -119,7 +124,11 @@ func (e *seedEncoder) text(run []*Node, parent int) {
 		for _, m := range t.Marks {
 			e.header(refFormat, prev, parent, "")
 			e.body.WriteVarString(m.Type)
-			e.body.WriteVarString(m.attrsJSON())
+			if m.Type == "link" {
+				e.body.WriteVarString(m.attrsJSON())
+			} else {
+				e.body.WriteVarString("{}")
+			}
 			prev = e.clock
 			e.clock++
 		}

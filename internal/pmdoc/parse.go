@@ -55,6 +55,17 @@ type converter struct {
 	src  []byte
 	refs map[string]reference
 	st   inlineState // reused for every textblock
+	slab []Node      // nodes are carved from blocks to spare the allocator
+}
+
+func (c *converter) node(typ string, attrs map[string]any, content []*Node) *Node {
+	if len(c.slab) == 0 {
+		c.slab = make([]Node, 128)
+	}
+	n := &c.slab[0]
+	c.slab = c.slab[1:]
+	n.Type, n.Attrs, n.Content = typ, attrs, content
+	return n
 }
 
 func fillDoc(content []*Node) *Node {
@@ -96,9 +107,9 @@ func (c *converter) blocks(parent ast.Node, level int) (out []*Node, swallow boo
 	for ch := parent.FirstChild(); ch != nil; ch = ch.NextSibling() {
 		switch n := ch.(type) {
 		case *ast.Paragraph, *ast.TextBlock:
-			out = append(out, newNode("paragraph", nil, c.inline(asciiTrim(c.linesText(n)))...))
+			out = append(out, c.node("paragraph", nil, c.inline(asciiTrim(c.linesText(n)))))
 		case *ast.Heading:
-			h := &Node{Type: "heading", Attrs: headingAttrs[n.Level], Content: c.inline(asciiTrim(c.linesText(n)))}
+			h := c.node("heading", headingAttrs[n.Level], c.inline(asciiTrim(c.linesText(n))))
 			out = append(out, h)
 		case *ast.ThematicBreak:
 			out = append(out, newNode("horizontal_rule", nil))
@@ -188,10 +199,11 @@ var (
 
 func (c *converter) table(t *tableBlock) *Node {
 	row := func(cells []string, typ string) *Node {
-		r := &Node{Type: "table_row", Content: make([]*Node, 0, len(cells))}
+		r := c.node("table_row", nil, make([]*Node, 0, len(cells)))
+		ptrs := make([]*Node, len(cells))
 		for i, cell := range cells {
-			p := &Node{Type: "paragraph", Content: c.inline(cell)}
-			r.Content = append(r.Content, &Node{Type: typ, Attrs: cellAttrsByAlign[t.aligns[i]], Content: []*Node{p}})
+			ptrs[i] = c.node("paragraph", nil, c.inline(cell))
+			r.Content = append(r.Content, c.node(typ, cellAttrsByAlign[t.aligns[i]], ptrs[i:i+1:i+1]))
 		}
 		return r
 	}
@@ -212,11 +224,13 @@ func (c *converter) inline(content string) []*Node {
 		return nil
 	}
 	if plainInline(content) {
-		return []*Node{textNode(content, nil)}
+		n := c.node("text", nil, nil)
+		n.Text = content
+		return []*Node{n}
 	}
 	c.st.reset(content, c.refs)
 	toks := joinText(c.st.run(), true)
-	b := &inlineBuilder{}
+	b := &inlineBuilder{c: c}
 	for _, t := range toks {
 		switch t.kind {
 		case tText, tTextSpecial:
@@ -276,6 +290,7 @@ func (c *converter) inline(content string) []*Node {
 }
 
 type inlineBuilder struct {
+	c       *converter
 	content []*Node
 	marks   []Mark
 }
@@ -291,7 +306,9 @@ func (b *inlineBuilder) addText(s string) {
 			return
 		}
 	}
-	b.content = append(b.content, textNode(s, b.marks))
+	n := b.c.node("text", nil, nil)
+	n.Text, n.Marks = s, b.marks
+	b.content = append(b.content, n)
 }
 
 func (b *inlineBuilder) addNode(n *Node) {

@@ -226,13 +226,21 @@ func (s *serState) renderList(n *Node, delim string, first func(int) string) {
 
 func (s *serState) table(n *Node) {
 	rows := make([][]string, 0, len(n.Content))
+	cs := &serState{tight: true, cell: true}
 	for _, row := range n.Content {
-		var cells []string
+		cells := make([]string, 0, len(row.Content))
 		for _, cell := range row.Content {
-			cs := &serState{tight: true, cell: true}
+			*cs = serState{tight: true, cell: true, out: cs.out[:0]}
 			cs.renderContent(cell)
-			v := multiNL.ReplaceAllString(string(cs.out), " ")
-			cells = append(cells, strings.ReplaceAll(jsTrim(v), "|", `\|`))
+			v := string(cs.out)
+			if strings.IndexByte(v, '\n') >= 0 {
+				v = multiNL.ReplaceAllString(v, " ")
+			}
+			v = jsTrim(v)
+			if strings.IndexByte(v, '|') >= 0 {
+				v = strings.ReplaceAll(v, "|", `\|`)
+			}
+			cells = append(cells, v)
 		}
 		rows = append(rows, cells)
 	}

@@ -22,7 +22,7 @@ func MarkdownToUpdate(md string, clientID uint64) ([]byte, error) {
 	if jsTrim(md) == "" {
 		return []byte{0, 0}, nil
 	}
-	return EncodeSeed(ParseMarkdown(md), clientID), nil
+	return encodeSeed(ParseMarkdown(md), clientID, len(md)), nil
 }
 
 // SeedMarkdown fills doc's fragment "default" from md in one transaction,
@@ -194,7 +194,21 @@ func (p *rpath) String() string {
 	return p.parent.String() + "/" + seg
 }
 
-type reader struct{ repairs []Repair }
+type reader struct {
+	repairs []Repair
+	slab    []Node
+}
+
+// node carves a node from a block of nodes to spare the allocator.
+func (r *reader) node(typ string) *Node {
+	if len(r.slab) == 0 {
+		r.slab = make([]Node, 128)
+	}
+	n := &r.slab[0]
+	r.slab = r.slab[1:]
+	n.Type = typ
+	return n
+}
 
 func (r *reader) note(path *rpath, format string, args ...any) {
 	r.repairs = append(r.repairs, Repair{Path: path.String(), Reason: fmt.Sprintf(format, args...)})
@@ -202,8 +216,9 @@ func (r *reader) note(path *rpath, format string, args ...any) {
 
 // elementNode builds a node of type typ with the element's schema
 // attributes (defaults for missing ones, unknown ones ignored).
-func elementNode(el yjs.XmlElement, typ string, content ...*Node) *Node {
-	n := &Node{Type: typ, Content: content}
+func (r *reader) elementNode(el yjs.XmlElement, typ string, content ...*Node) *Node {
+	n := r.node(typ)
+	n.Content = content
 	spec := schema[typ]
 	if spec == nil || len(spec.attrs) == 0 {
 		return n
@@ -305,9 +320,9 @@ func (r *reader) element(el yjs.XmlElement, parent *rpath) []*Node {
 	}
 	switch name {
 	case "paragraph", "heading":
-		return []*Node{elementNode(el, name, r.inlines(el, path)...)}
+		return []*Node{r.elementNode(el, name, r.inlines(el, path)...)}
 	case "code_block":
-		n := elementNode(el, name)
+		n := r.elementNode(el, name)
 		var b strings.Builder
 		marked := false
 		for _, ch := range el.Children() {
@@ -341,7 +356,7 @@ func (r *reader) element(el yjs.XmlElement, parent *rpath) []*Node {
 		}
 		return []*Node{{Type: name, Content: inner}}
 	case "bullet_list", "ordered_list":
-		list := elementNode(el, name)
+		list := r.elementNode(el, name)
 		for i, ch := range el.Children() {
 			p := rpath{parent: path, idx: i}
 			if e, ok := ch.(yjs.XmlElement); ok && e.NodeName() == "list_item" {
@@ -441,7 +456,7 @@ func (r *reader) row(el yjs.XmlElement, parent *rpath) *Node {
 			if len(content) == 0 {
 				content = []*Node{{Type: "paragraph"}}
 			}
-			row.Content = append(row.Content, elementNode(e, e.NodeName(), content...))
+			row.Content = append(row.Content, r.elementNode(e, e.NodeName(), content...))
 			continue
 		}
 		if bs := r.block(ch, &p); len(bs) > 0 {
@@ -487,7 +502,7 @@ func (r *reader) inlineElement(el yjs.XmlElement, parent *rpath) []*Node {
 	case "hard_break":
 		return []*Node{{Type: name}}
 	case "civicRef":
-		n := elementNode(el, name)
+		n := r.elementNode(el, name)
 		for k, v := range n.Attrs {
 			if _, ok := v.(string); !ok {
 				n.Attrs[k] = fmt.Sprint(v)
@@ -495,7 +510,7 @@ func (r *reader) inlineElement(el yjs.XmlElement, parent *rpath) []*Node {
 		}
 		return []*Node{n}
 	case "image":
-		n := elementNode(el, name)
+		n := r.elementNode(el, name)
 		if _, ok := n.Attrs["src"].(string); !ok {
 			r.note(&here, "image without a source kept as its alt text")
 			if alt, ok := n.Attrs["alt"].(string); ok && alt != "" {
@@ -558,7 +573,9 @@ func (r *reader) text(x yjs.XmlText, path *rpath) []*Node {
 				marks = addMark(marks, m)
 			}
 		}
-		out = appendInline(out, textNode(s, marks))
+		t := r.node("text")
+		t.Text, t.Marks = s, marks
+		out = appendInline(out, t)
 	}
 	return out
 }
