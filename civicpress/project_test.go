@@ -326,3 +326,24 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestAdminBootstrapFromEnvironment(t *testing.T) {
+	t.Setenv(EnvAdminUsername, "mayor")
+	t.Setenv(EnvAdminPassword, "Env#Passw0rd")
+	c := openCfg(t, Config{ProjectDir: t.TempDir(), Logger: quiet})
+	if r := c.SetupReport(); !r.AdminCreated || r.AdminUsername != "mayor" || r.AdminPassword != "" {
+		t.Fatalf("report %+v", r)
+	}
+	s, err := c.Auth().Login(context.Background(), "mayor", "Env#Passw0rd")
+	if err != nil || s.User.Role != "admin" {
+		t.Fatalf("login %+v %v", s, err)
+	}
+	// A weak bootstrap password fails Open loudly instead of creating a weak admin.
+	t.Setenv(EnvAdminPassword, "weak")
+	_, err = Open(context.Background(), Config{ProjectDir: t.TempDir(), Logger: quiet})
+	wantKind(t, err, ErrInvalid, CodeWeakPassword)
+	// Audit reading needs system:admin.
+	clerk := mkUser(t, c, "clerk", "clerk")
+	_, _, err = c.Audit().List(context.Background(), clerk, 10, 0)
+	wantKind(t, err, ErrForbidden, CodeInsufficientPerms)
+}
