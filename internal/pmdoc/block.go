@@ -30,7 +30,7 @@ var mdParser = parser.NewParser(
 		util.Prioritized(&fenceParser{inner: parser.NewFencedCodeBlockParser()}, 700),
 		util.Prioritized(&quoteParser{inner: parser.NewBlockquoteParser()}, 800),
 		util.Prioritized(refBreaker{}, 950),
-		util.Prioritized(parser.NewHTMLBlockParser(), 900),
+		util.Prioritized(htmlBlockParser{}, 900),
 		util.Prioritized(&paragraphParser{}, 1000),
 	),
 	parser.WithParagraphTransformers(util.Prioritized(refTransformer{}, 100)),
@@ -145,13 +145,15 @@ func (tableParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) 
 	if parent.Kind() == ast.KindList {
 		return nil, parser.NoChildren // only list items go into a list
 	}
-	if last, ok := pc.LastOpenedBlock().Node.(*ast.Paragraph); ok && last.Parent() != parent {
-		// A lazy continuation line: markdown-it keeps it in the paragraph.
-		return nil, parser.NoChildren
-	}
 	line, seg := reader.PeekLine()
 	pos := pc.BlockOffset()
 	if pos < 0 || bytes.IndexByte(line, '|') < 0 {
+		return nil, parser.NoChildren
+	}
+	if last, ok := pc.LastOpenedBlock().Node.(*ast.Paragraph); ok && last.Parent() != parent &&
+		!startsBlock(strings.TrimRight(string(line[pos:]), "\n")) {
+		// A lazy continuation line stays in its paragraph, unless it starts
+		// a block that ends the container first (markdown-it's terminators).
 		return nil, parser.NoChildren
 	}
 	htext := jsTrim(strings.TrimRight(string(line[pos:]), "\n"))
@@ -662,3 +664,90 @@ func onlyReferences(para *ast.Paragraph, src []byte) bool {
 	}
 	return true
 }
+
+// --- HTML blocks with markdown-it's start and end conditions (its
+// whitespace is JavaScript's, which includes NBSP). Their content is dropped.
+
+var kindHTMLBlock = ast.NewNodeKind("CivicHTMLBlock")
+
+type htmlBlock struct {
+	ast.BaseBlock
+	kind   int // 1..7, CommonMark's HTML block kinds
+	closed bool
+}
+
+func (n *htmlBlock) Kind() ast.NodeKind            { return kindHTMLBlock }
+func (n *htmlBlock) IsRaw() bool                   { return true }
+func (n *htmlBlock) Dump(source []byte, level int) { ast.DumpHelper(n, source, level, nil, nil) }
+
+var (
+	htmlType7Start = regexp.MustCompile(`^(?:` + htmlOpenTag + `|` + htmlCloseTag + `)[` + jsWS + `]*$`)
+	htmlEnds       = []*regexp.Regexp{
+		regexp.MustCompile(`(?i)</(?:script|pre|style|textarea)>`),
+		regexp.MustCompile(`-->`),
+		regexp.MustCompile(`\?>`),
+		regexp.MustCompile(`>`),
+		regexp.MustCompile(`\]\]>`),
+	}
+)
+
+func htmlKind(line string) int {
+	for i, re := range htmlStarts {
+		if re.MatchString(line) {
+			return i + 1
+		}
+	}
+	if htmlType7Start.MatchString(line) {
+		return 7
+	}
+	return 0
+}
+
+type htmlBlockParser struct{}
+
+func (htmlBlockParser) Trigger() []byte { return []byte{'<'} }
+func (htmlBlockParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
+	line, _ := reader.PeekLine()
+	pos := pc.BlockOffset()
+	if pos < 0 || pos >= len(line) || line[pos] != '<' {
+		return nil, parser.NoChildren
+	}
+	text := strings.TrimRight(string(line[pos:]), "\n")
+	k := htmlKind(text)
+	if k == 0 {
+		return nil, parser.NoChildren
+	}
+	if _, ok := pc.LastOpenedBlock().Node.(*ast.Paragraph); k == 7 && ok {
+		return nil, parser.NoChildren // kind 7 cannot interrupt a paragraph, lazily or not
+	}
+	n := &htmlBlock{kind: k}
+	if k <= 5 && htmlEnds[k-1].MatchString(text) {
+		n.closed = true
+	}
+	reader.AdvanceToEOL()
+	return n, parser.NoChildren
+}
+func (htmlBlockParser) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
+	n := node.(*htmlBlock)
+	if n.closed {
+		return parser.Close
+	}
+	line, _ := reader.PeekLine()
+	if n.kind >= 6 {
+		if util.IsBlank(line) {
+			return parser.Close
+		}
+		reader.AdvanceToEOL()
+		return parser.Continue | parser.NoChildren
+	}
+	_, pos := util.IndentWidth(line, reader.LineOffset())
+	text := strings.TrimRight(string(line[min(pos, len(line)):]), "\n")
+	reader.AdvanceToEOL()
+	if htmlEnds[n.kind-1].MatchString(text) {
+		return parser.Close
+	}
+	return parser.Continue | parser.NoChildren
+}
+func (htmlBlockParser) Close(node ast.Node, reader text.Reader, pc parser.Context) {}
+func (htmlBlockParser) CanInterruptParagraph() bool                                { return true }
+func (htmlBlockParser) CanAcceptIndentedLine() bool                                { return false }

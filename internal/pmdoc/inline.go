@@ -848,8 +848,11 @@ func ruleImage(s *inlineState, silent bool) bool {
 		href, title = ref.href, ref.title
 	}
 	if !silent {
-		children := parseInline(s.src[labelStart:labelEnd], s.refs)
-		s.push(itok{kind: tImage, href: href, title: title, children: children}, 0)
+		label := s.src[labelStart:labelEnd]
+		children := parseInline(label, s.refs)
+		// content is the raw label: an image that is the first child of
+		// another image gives the outer alt this text.
+		s.push(itok{kind: tImage, content: label, href: href, title: title, children: children}, 0)
 	}
 	s.pos = pos
 	s.posMax = max

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -115,8 +114,7 @@ func TestDifferentialRandomMarkdown(t *testing.T) {
 	if s := os.Getenv("PMDOC_DIFF_N"); s != "" {
 		fmt.Sscan(s, &n)
 	}
-	failures, skipped := 0, 0
-	defer func() { t.Logf("%d inputs skipped as known divergences", skipped) }()
+	failures := 0
 	maxFail := 40
 	if s := os.Getenv("PMDOC_DIFF_MAXFAIL"); s != "" {
 		fmt.Sscan(s, &maxFail)
@@ -125,10 +123,6 @@ func TestDifferentialRandomMarkdown(t *testing.T) {
 	defer func() { t.Logf("%d compared, %d differed", tried, failures) }()
 	for i := 0; i < n && failures < maxFail; i++ {
 		md := randomMarkdown(r)
-		if knownDivergence(md) {
-			skipped++
-			continue
-		}
 		tried++
 		want := o.ask(t, md)
 		if want.Error != "" {
@@ -146,33 +140,4 @@ func TestDifferentialRandomMarkdown(t *testing.T) {
 			t.Errorf("serialize %q\n got %q\nwant %q", md, c, want.Canonical)
 		}
 	}
-}
-
-var (
-	delimRowLine   = regexp.MustCompile(`^[ \t>]*[|:-][-|: \t]*$`)
-	blockStartLine = regexp.MustCompile(`^[ \t>]*(?:[-+*](?:[ \t]|$)|[0-9]+[.)]|#|<|` + "```" + `|~~~)`)
-	nestedQuote    = regexp.MustCompile(`^ {0,3}> ?> `)
-	emptyItemLine  = regexp.MustCompile(`^[ \t]*(?:[-+*]|[0-9]+[.)])[ \t]*$`)
-)
-
-// knownDivergence recognises the inputs where this package is known to
-// differ from markdown-it (see the package documentation, "Known
-// differences"): goldmark decides block structure before a table header
-// can claim a line that starts another block, and markdown-it's lazy-line
-// handling in nested quotes and after reference definitions differs from
-// CommonMark's.
-func knownDivergence(md string) bool {
-	lines := strings.Split(md, "\n")
-	for i, l := range lines {
-		if i > 0 && nestedQuote.MatchString(lines[i-1]) && (strings.HasPrefix(l, "    ") || strings.HasPrefix(l, "\t")) {
-			return true
-		}
-		if strings.HasPrefix(strings.TrimLeft(l, " "), ">") && (strings.Contains(l, "]:") || strings.Contains(l, ">\t") || strings.Contains(l, "> \t")) {
-			return true
-		}
-		if emptyItemLine.MatchString(l) && i+1 < len(lines) && strings.TrimSpace(lines[i+1]) == "" {
-			return true
-		}
-	}
-	return false
 }

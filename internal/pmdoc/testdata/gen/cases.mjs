@@ -421,4 +421,25 @@ add('mixed-every-node', 'every node type', '# H\n\np *e* **s** `c` [l](u) ![i](i
 add('mixed-empty-lines-in-list', 'blank lines between nested blocks', '- a\n\n\n  b\n\n- c\n')
 add('mixed-quote-in-list-in-quote', 'deep mixed nesting', '> 1. a\n>    > b\n>    > ```\n>    > c\n>    > ```\n')
 
+// --- inputs on which an earlier Go version differed from upstream (found by
+// the differential test); kept so that they stay fixed
+add('regress-table-after-list-item', 'delimiter row under a list item line', '- a|b\n-|-\n')
+add('regress-table-after-heading', 'delimiter row under a heading line', '# a|b\n--|--\n')
+add('regress-table-after-quote', 'delimiter row under a quote line', '> q|r\n|-|-|\n')
+add('regress-table-lazy-header', 'lazy quote line is no table header', '> a\nb|c\n-|-\n')
+add('regress-table-lazy-list-start', 'lazy line starting a list can head a table', '> a\n* b \\| c\n---\n')
+add('regress-table-in-list-item', 'table inside a list item after a pipe line', '- a\n| b |\n|---|\n')
+add('regress-table-fence-header', 'fence line followed by a dash row', '> x\n~~~ js\\|-\n----\n')
+add('regress-html7-nbsp', 'tag followed by NBSP is an HTML block', '</span>\u00a0\n2) text\n\nafter\n')
+add('regress-html7-lazy', 'tag line after a list paragraph stays inline', '1. item text\n<br>\n')
+add('regress-html7-in-item', 'tag with NBSP in a list item', '+ <br>\u00a0\n1. x\n')
+add('regress-image-in-image-alt', 'image as first child gives the alt its raw label', '![![inner](i.png) tail](o.png)\n')
+add('regress-indented-quote-marker', 'indented > continues a quote', '> a\n    > b\n')
+add('regress-indented-quote-html', 'indented > then comment line', '> <span>x\n    ><!-- c --> y\n')
+add('regress-ref-then-ordered', 'ordered list after a definition', '[r]: /u "t"\n2) two\n')
+add('regress-ref-then-code', 'indented code after a definition', '[r]: /u\n    code\n\n[r]\n')
+add('regress-last-line-spaces', 'whitespace-only last line without newline', '```\ncode\n\t')
+add('regress-code-span-lazy-item', 'code span across a lazy line in a list item', '10. `a\n  b` c\n')
+add('regress-javascript-ref-def', 'javascript reference definition stays text', '[x]: javascript:alert(1)\n\n[x]\n')
+
 export default C
