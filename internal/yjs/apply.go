@@ -403,6 +403,73 @@ func (d *Doc) writeClientsStructs(e *v1Encoder, sv map[uint64]int) {
 	}
 }
 
+// estimateSize guesses the encoded size of what a peer at target lacks from
+// the size of the last full encoding.
+func (d *Doc) estimateSize(target map[uint64]int) int {
+	if d.encodeHint == 0 {
+		return 256
+	}
+	total, missing := 0, 0
+	for c, l := range d.store.clients {
+		st := l.state()
+		total += st
+		missing += max(st-target[c], 0)
+	}
+	if total == 0 {
+		return 64
+	}
+	return int(float64(d.encodeHint)*float64(missing)/float64(total)*1.1) + 256
+}
+
+// writeStoreDeleteSet writes the deleted ranges of the store without
+// building them in memory (two passes per client).
+func (d *Doc) writeStoreDeleteSet(e *v1Encoder) {
+	clients := sortedDesc(d.store.clients)
+	n := 0
+	for _, c := range clients {
+		if countDeleted(d.store.clients[c].items) > 0 {
+			n++
+		}
+	}
+	e.WriteVarUint(uint64(n))
+	for _, c := range clients {
+		items := d.store.clients[c].items
+		k := countDeleted(items)
+		if k == 0 {
+			continue
+		}
+		e.WriteVarUint(c)
+		e.WriteVarUint(uint64(k))
+		for i := 0; i < len(items); i++ {
+			s := items[i]
+			if !s.deleted() {
+				continue
+			}
+			clock, length := s.id.Clock, s.length
+			for i+1 < len(items) && items[i+1].deleted() {
+				i++
+				length += items[i].length
+			}
+			e.WriteVarUint(uint64(clock))
+			e.WriteVarUint(uint64(length))
+		}
+	}
+}
+
+// countDeleted counts the runs of deleted structs.
+func countDeleted(items []*Item) int {
+	n := 0
+	prev := false
+	for _, s := range items {
+		del := s.deleted()
+		if del && !prev {
+			n++
+		}
+		prev = del
+	}
+	return n
+}
+
 // deleteSetFromStore collects the deleted ranges of the store.
 func (d *Doc) deleteSetFromStore() *deleteSet {
 	ds := &deleteSet{}
@@ -441,8 +508,12 @@ func (d *Doc) EncodeStateAsUpdate(sv []byte) ([]byte, error) {
 		}
 	}
 	var e v1Encoder
+	e.Buf = make([]byte, 0, d.estimateSize(target))
 	d.writeClientsStructs(&e, target)
-	e.writeDeleteSet(d.deleteSetFromStore())
+	d.writeStoreDeleteSet(&e)
+	if len(target) == 0 {
+		d.encodeHint = len(e.Buf)
+	}
 	if d.pending == nil && d.pendingDs == nil {
 		return e.Buf, nil
 	}

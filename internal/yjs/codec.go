@@ -407,6 +407,7 @@ func readContent(dec structDecoder, it *Item, ref byte) error {
 
 type v1Encoder struct {
 	lib0.Encoder
+	scratch []byte
 }
 
 func (e *v1Encoder) writeID(id ID) {
@@ -476,11 +477,12 @@ func (e *v1Encoder) writeStruct(it *Item, offset int) {
 }
 
 func (e *v1Encoder) writeJSON(v any) {
-	s, ok := lib0.Stringify(v)
-	if !ok {
-		s = "null"
+	if isUndef(v) {
+		e.WriteVarString("null")
+		return
 	}
-	e.WriteVarString(s)
+	e.scratch = lib0.AppendJSON(e.scratch[:0], v)
+	e.WriteVarBytes(e.scratch)
 }
 
 func (e *v1Encoder) writeContent(it *Item, offset int) {

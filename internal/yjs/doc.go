@@ -42,6 +42,7 @@ type Doc struct {
 	mergedAway []*Item
 	wantUpdate bool
 	alloc      itemAlloc
+	encodeHint int // size of the last full encoding, to size the next buffer
 
 	updateHandlers []*updateHandler
 
