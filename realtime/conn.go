@@ -1,0 +1,502 @@
+package realtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/civicpress/civicpress-go/civicpress"
+	"github.com/gorilla/websocket"
+	"github.com/olahol/melody"
+	"golang.org/x/time/rate"
+)
+
+// Subprotocols.
+const (
+	// ControlProtocol, offered next to the auth subprotocol, opts a client
+	// in to JSON control frames.
+	ControlProtocol = "civicpress.control.v1"
+	authPrefix      = "auth."
+)
+
+// Close codes the hub sends (upstream's, plus 4409).
+const (
+	CloseAuth             = 4001 // authentication failed, or the session was revoked
+	CloseForbidden        = 4003 // no access to the room (reason names why)
+	CloseUnknownRoomType  = 4004
+	CloseLimit            = 4029 // connection or room limit
+	CloseDocumentReplaced = 4409 // the client's copy predates the room's document
+	CloseRateLimited      = websocket.ClosePolicyViolation
+	CloseTooBig           = websocket.CloseMessageTooBig
+)
+
+// client is one WebSocket connection.
+type client struct {
+	h    *Hub
+	sess atomic.Pointer[melody.Session]
+	id   string
+	room *room
+
+	u         atomic.Pointer[civicpress.User]
+	tokenHash string
+	apiKeyID  int64
+	expires   time.Time
+	ip        string
+	control   bool // opted in to JSON control frames
+
+	canEdit  atomic.Bool // records:edit for the record's type (the room adds the record state)
+	limiter  *rate.Limiter
+	lastSeen atomic.Int64 // unix nanos of the last frame or pong received
+	lastSent atomic.Int64 // unix nanos of the last frame queued
+	closed   atomic.Bool
+
+	reject *rejection // set when the handshake failed: close at once
+
+	// Guarded by room.mu.
+	sync      syncState
+	pendingSV []byte
+	syncTimer *time.Timer
+	awIDs     map[uint64]struct{}
+
+	// Touched only by the session's read goroutine.
+	readOnlyNotified bool
+
+	expiryMu    sync.Mutex
+	expiryTimer *time.Timer
+}
+
+type syncState uint8
+
+const (
+	syncJoined  syncState = iota // joined, client's step 1 not seen yet
+	syncSuspect                  // step 1 lacked the room's lineage: waiting for its step 2
+	syncDone                     // answered: the client receives updates
+)
+
+// rejection is a handshake failure reported after the upgrade, so that stock
+// clients see the close code.
+type rejection struct {
+	code    int
+	reason  string // close reason (JSON)
+	errCode string // error frame code
+	message string
+}
+
+func (c *client) user() *civicpress.User { return c.u.Load() }
+
+// session returns the melody session (nil before the upgrade).
+func (c *client) session() *melody.Session { return c.sess.Load() }
+
+func (c *client) touch() { c.lastSeen.Store(time.Now().UnixNano()) }
+
+// send queues a binary frame.
+func (c *client) send(frame []byte) {
+	s := c.session()
+	if c.closed.Load() || s == nil {
+		return
+	}
+	c.lastSent.Store(time.Now().UnixNano())
+	s.WriteBinary(frame)
+}
+
+// sendControl queues a JSON control frame for clients that opted in.
+func (c *client) sendControl(v any) {
+	s := c.session()
+	if !c.control || s == nil {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	s.Write(b)
+}
+
+// closeWith releases the client at once (so nothing more is sent to it and
+// its frames are ignored), then sends a close frame. closeWith is safe from
+// any goroutine and idempotent.
+func (c *client) closeWith(code int, reasonCode, detail string) {
+	first := c.h.release(c)
+	s := c.session()
+	if !first || s == nil {
+		return
+	}
+	reason := ""
+	if reasonCode != "" {
+		m := map[string]string{"code": reasonCode}
+		if detail != "" {
+			m["reason"] = detail
+		}
+		b, _ := json.Marshal(m)
+		reason = string(b)
+		if len(reason) > 123 { // a close reason must fit in a control frame
+			b, _ = json.Marshal(map[string]string{"code": reasonCode})
+			reason = string(b)
+		}
+	}
+	s.CloseWithMsg(melody.FormatCloseMessage(code, reason))
+}
+
+// slowConsumer closes a client whose send queue overflowed. The close frame
+// cannot be queued behind a full queue, so it is written directly (gorilla
+// allows WriteControl concurrently with the writer) with a short deadline,
+// and the connection is closed.
+func (c *client) slowConsumer() {
+	s := c.session()
+	if !c.h.release(c) || s == nil {
+		return
+	}
+	c.h.log.Info("realtime: closing a client that cannot keep up", "client", c.id, "room", c.room.key)
+	conn := s.WebsocketConnection()
+	go func() {
+		conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseTryAgainLater, `{"code":"SLOW_CONSUMER"}`),
+			time.Now().Add(time.Second))
+		conn.Close()
+	}()
+}
+
+// armExpiry closes the connection when its session expires.
+func (c *client) armExpiry() {
+	if c.expires.IsZero() {
+		return
+	}
+	d := time.Until(c.expires)
+	c.expiryMu.Lock()
+	defer c.expiryMu.Unlock()
+	if c.closed.Load() {
+		return
+	}
+	c.expiryTimer = time.AfterFunc(d, func() { c.revoke(civicpress.ReasonExpired) })
+}
+
+func (c *client) stopExpiry() {
+	c.expiryMu.Lock()
+	if c.expiryTimer != nil {
+		c.expiryTimer.Stop()
+	}
+	c.expiryMu.Unlock()
+}
+
+// revoke ends the connection because its credentials no longer hold.
+func (c *client) revoke(reason string) {
+	if c.closed.Load() {
+		return
+	}
+	c.sendControl(map[string]any{"type": "control", "event": "session.revoked", "reason": reason})
+	c.closeWith(CloseAuth, "SESSION_REVOKED", reason)
+}
+
+func (c *client) eventData() map[string]any {
+	return map[string]any{"clientId": c.id, "roomId": c.room.key, "roomType": roomTypeRecords,
+		"recordId": c.room.recordID, "timestamp": time.Now().UnixMilli()}
+}
+
+func controlError(code, message string) map[string]any {
+	return map[string]any{"type": "control", "event": "error", "error": map[string]string{"code": code, "message": message}}
+}
+
+func newClientID() string {
+	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+	var b [7]byte
+	rand.Read(b[:])
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return "client_" + strconv.FormatInt(time.Now().UnixMilli(), 10) + "_" + string(b[:])
+}
+
+const roomTypeRecords = "records"
+
+// parseRoom reads "/<type>/<id>[/ignored...]" (after the prefix).
+func parseRoom(rest string) (roomType, id string, ok bool) {
+	var segs []string
+	for _, s := range strings.Split(rest, "/") {
+		if s != "" {
+			segs = append(segs, s)
+		}
+	}
+	if len(segs) < 2 {
+		return "", "", false
+	}
+	roomType, id = segs[0], segs[1]
+	switch roomType {
+	case "record":
+		roomType = roomTypeRecords
+	case "devices":
+		roomType = "device"
+	}
+	return roomType, id, true
+}
+
+// tokenFrom returns the token (Bearer header first, then an auth.<token>
+// subprotocol, then upstream's bare long subprotocol), the subprotocol to
+// echo, and whether the client opted in to control frames.
+func tokenFrom(r *http.Request) (token, echo string, control bool) {
+	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		token = strings.TrimSpace(a[7:])
+	}
+	protos := websocket.Subprotocols(r)
+	for _, p := range protos {
+		if p == ControlProtocol {
+			control = true
+		}
+	}
+	if len(protos) > 0 {
+		// Echo the first offer, as upstream's ws server does: browsers need one
+		// of their offers back, and the auth one comes first.
+		echo = protos[0]
+	}
+	if token == "" {
+		for _, p := range protos {
+			if strings.HasPrefix(p, authPrefix) && len(p) > len(authPrefix) {
+				token = p[len(authPrefix):]
+				break
+			}
+		}
+	}
+	if token == "" {
+		for _, p := range protos {
+			if len(p) > 20 && p != ControlProtocol && !strings.ContainsAny(p, "/ ") {
+				token = p
+				break
+			}
+		}
+	}
+	return token, echo, control
+}
+
+// serveRoom authenticates, authorizes, reserves the connection against the
+// limits and finds (or creates and hydrates) the room, all before the
+// upgrade: once the socket is open, the client's first frame is read by a
+// connection that is already in its room, so nothing it sends is lost.
+// Failures are still reported after the upgrade, as close codes.
+func (h *Hub) serveRoom(w http.ResponseWriter, r *http.Request, rest string) {
+	ctx := r.Context()
+	token, echo, control := tokenFrom(r)
+	if echo != "" {
+		w.Header().Set("Sec-WebSocket-Protocol", echo)
+	}
+	c := &client{h: h, id: newClientID(), control: control, ip: h.clientIP(r)}
+	c.limiter = rate.NewLimiter(rate.Limit(h.cfg.MessagesPerSecond), 2*h.cfg.MessagesPerSecond)
+	c.touch()
+
+	fail := func(code int, reasonCode, detail, errCode, msg string) {
+		reason := ""
+		if reasonCode != "" {
+			m := map[string]string{"code": reasonCode}
+			if detail != "" {
+				m["reason"] = detail
+			}
+			b, _ := json.Marshal(m)
+			reason = string(b)
+		}
+		c.reject = &rejection{code: code, reason: reason, errCode: errCode, message: msg}
+		c.closed.Store(true)
+		h.m.HandleRequestWithKeys(w, r, map[string]any{keyClient: c})
+	}
+
+	roomType, recordID, ok := parseRoom(rest)
+	if !ok {
+		fail(CloseForbidden, "INVALID_ROOM", "expected "+h.cfg.Path+"/<type>/<id>", "UNKNOWN_ERROR", "Invalid room URL format")
+		return
+	}
+	if token == "" {
+		detail := "no token"
+		if r.URL.Query().Has("token") {
+			detail = "query-string tokens are not accepted"
+		}
+		fail(CloseAuth, "AUTH_FAILED", detail, "AUTH_FAILED", "Authentication failed")
+		return
+	}
+	p, err := h.core.Auth().Authenticate(ctx, token)
+	if err != nil || p == nil || p.User == nil {
+		fail(CloseAuth, "AUTH_FAILED", "", "AUTH_FAILED", "Authentication failed")
+		return
+	}
+	if roomType != roomTypeRecords {
+		fail(CloseUnknownRoomType, "ROOM_TYPE_NOT_REGISTERED", "", "ROOM_TYPE_NOT_REGISTERED", "Unknown room type "+roomType)
+		return
+	}
+	c.u.Store(p.User)
+	c.tokenHash, c.apiKeyID, c.expires = p.TokenHash, p.APIKeyID, p.ExpiresAt
+
+	rec, err := h.recs.Load(ctx, recordID)
+	switch {
+	case errors.Is(err, civicpress.ErrNotFound):
+		fail(CloseForbidden, "PERMISSION_DENIED", civicpress.CodeRecordNotFound, "RECORD_NOT_FOUND", "Record not found")
+		return
+	case err != nil:
+		h.log.Error("realtime: loading record", "record", recordID, "err", err)
+		fail(websocket.CloseInternalServerErr, "INTERNAL_ERROR", "", "INTERNAL_ERROR", "Could not load the record")
+		return
+	}
+	if !h.core.Can(p.User, "records:view", civicpress.PermContext{RecordType: rec.Type, Action: "view"}) {
+		fail(CloseForbidden, "PERMISSION_DENIED", civicpress.CodeInsufficientPerms, "PERMISSION_DENIED", "records:view is required")
+		return
+	}
+	c.canEdit.Store(h.core.Can(p.User, "records:edit", civicpress.PermContext{RecordType: rec.Type, Action: "edit"}))
+
+	rm, code, detail := h.reserve(c, rec)
+	if rm == nil {
+		fail(CloseLimit, code, detail, code, detail)
+		return
+	}
+	c.room = rm
+	if err := rm.waitReady(ctx); err != nil {
+		h.release(c)
+		h.log.Error("realtime: opening room", "room", rm.key, "err", err)
+		c.closed.Store(true)
+		fail(websocket.CloseInternalServerErr, "INTERNAL_ERROR", "", "INTERNAL_ERROR", "Could not open the document")
+		return
+	}
+	if err := h.m.HandleRequestWithKeys(w, r, map[string]any{keyClient: c}); err != nil {
+		// Not upgraded (the response is written): undo the reservation.
+		h.release(c)
+	}
+}
+
+// reserve counts the connection against the per-IP and per-user limits and
+// attaches it to its room, creating the room (and starting its hydration)
+// when needed. It returns the room, or a limit code and message.
+func (h *Hub) reserve(c *client, rec *recordInfo) (*room, string, string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.shuttingDown.Load() {
+		return nil, "SERVER_SHUTTING_DOWN", "server shutting down"
+	}
+	uid := c.user().ID
+	if h.byIP[c.ip] >= h.cfg.ConnectionsPerIP {
+		return nil, "CONNECTION_LIMIT_EXCEEDED", fmt.Sprintf("per-ip connection limit reached (%d)", h.cfg.ConnectionsPerIP)
+	}
+	if len(h.byUser[uid]) >= h.cfg.ConnectionsPerUser {
+		return nil, "CONNECTION_LIMIT_EXCEEDED", fmt.Sprintf("per-user connection limit reached (%d)", h.cfg.ConnectionsPerUser)
+	}
+	key := roomTypeRecords + ":" + rec.ID
+	rm := h.rooms[key]
+	if rm == nil {
+		if len(h.rooms) >= h.cfg.MaxRooms {
+			return nil, "ROOM_LIMIT_EXCEEDED", fmt.Sprintf("room limit reached (%d)", h.cfg.MaxRooms)
+		}
+		rm = newRoom(h, key, rec)
+		h.rooms[key] = rm
+		go rm.hydrate(rec)
+	}
+	rm.joining++
+	rm.cancelGrace()
+	h.clients[c] = struct{}{}
+	h.byIP[c.ip]++
+	set := h.byUser[uid]
+	if set == nil {
+		set = map[*client]struct{}{}
+		h.byUser[uid] = set
+	}
+	set[c] = struct{}{}
+	return rm, "", ""
+}
+
+// release undoes reserve and removes the client from its room, once; it
+// reports whether this call did it. Everything a client holds (counts, room
+// seat, awareness) is released synchronously, before any close handshake.
+func (h *Hub) release(c *client) bool {
+	if c.reject != nil {
+		return false
+	}
+	h.mu.Lock()
+	if _, ok := h.clients[c]; !ok {
+		h.mu.Unlock()
+		return false
+	}
+	c.closed.Store(true)
+	delete(h.clients, c)
+	if h.byIP[c.ip]--; h.byIP[c.ip] <= 0 {
+		delete(h.byIP, c.ip)
+	}
+	uid := c.user().ID
+	if set := h.byUser[uid]; set != nil {
+		delete(set, c)
+		if len(set) == 0 {
+			delete(h.byUser, uid)
+		}
+	}
+	joined := c.room.leaveLocked(c)
+	if !joined {
+		c.room.joining--
+	}
+	empty := c.room.joining == 0 && c.room.size() == 0
+	h.mu.Unlock()
+	c.stopExpiry()
+	if empty {
+		c.room.startGrace()
+	}
+	if joined {
+		h.publish(civicpress.EventRealtimeClientDisconnected, c.eventData(), c)
+	}
+	return true
+}
+
+// clientIP is the socket's address, or the X-Forwarded-For client when the
+// socket belongs to a trusted proxy (walking the list from the right past
+// trusted hops).
+func (h *Hub) clientIP(r *http.Request) string {
+	ip := remoteIP(r.RemoteAddr)
+	if len(h.cfg.TrustedProxies) == 0 || !h.trusted(ip) {
+		return ip
+	}
+	xff := r.Header.Values("X-Forwarded-For")
+	var hops []string
+	for _, v := range xff {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				hops = append(hops, p)
+			}
+		}
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := remoteIP(hops[i])
+		if !h.trusted(hop) {
+			return hop
+		}
+		ip = hop
+	}
+	return ip
+}
+
+func (h *Hub) trusted(ip string) bool {
+	a, err := parsePrefix(ip)
+	if err != nil {
+		return false
+	}
+	for _, p := range h.cfg.TrustedProxies {
+		if p.Contains(a.Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
+// remoteIP strips a port from host:port (and brackets from IPv6).
+func remoteIP(s string) string {
+	if i := strings.LastIndexByte(s, ':'); i >= 0 && strings.Count(s, ":") == 1 {
+		return s[:i]
+	}
+	if strings.HasPrefix(s, "[") {
+		if i := strings.Index(s, "]"); i > 0 {
+			return s[1:i]
+		}
+	}
+	return s
+}
+
+// waitCtx is a context for background work done on behalf of the hub.
+func waitCtx(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}

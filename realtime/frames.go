@@ -1,0 +1,76 @@
+package realtime
+
+import (
+	"encoding/json"
+
+	"github.com/civicpress/civicpress-go/internal/yjs/yproto"
+	"github.com/olahol/melody"
+)
+
+// keepaliveFrame is an awareness update with no entries: y-websocket counts
+// any frame as life, and applying it changes nothing.
+var keepaliveFrame = []byte{yproto.FrameAwareness, 1, 0}
+
+// onBinary dispatches a y-websocket frame. Any bytes are safe here: bad
+// frames are dropped (FuzzFrames).
+func (h *Hub) onBinary(s *melody.Session, msg []byte) {
+	c := sessionClient(s)
+	if c == nil || c.closed.Load() {
+		return
+	}
+	c.touch()
+	if !c.allow() {
+		return
+	}
+	h.handleFrame(c, msg)
+}
+
+func (h *Hub) handleFrame(c *client, msg []byte) {
+	f, err := yproto.DecodeFrame(msg)
+	if err != nil {
+		return
+	}
+	r := c.room
+	switch f.Type {
+	case yproto.FrameSync:
+		switch f.Sync.Type {
+		case yproto.SyncStep1:
+			r.onStep1(c, f.Sync.Payload)
+		case yproto.SyncStep2, yproto.SyncUpdate:
+			r.onUpdate(c, f.Sync.Type, msg, f.Sync.Payload)
+		}
+	case yproto.FrameAwareness:
+		r.onAwareness(c, msg, f.Awareness)
+	case 3: // y-protocols query-awareness
+		r.onQueryAwareness(c)
+	}
+}
+
+// allow applies the per-connection token bucket; a client over it gets an
+// error frame (if it opted in) and close 1008, as upstream.
+func (c *client) allow() bool {
+	if c.limiter.Allow() {
+		return true
+	}
+	c.sendControl(controlError("RATE_LIMITED", "Rate limit exceeded"))
+	c.closeWith(CloseRateLimited, "RATE_LIMITED", "")
+	return false
+}
+
+// onText handles JSON frames: {"type":"ping"} gets a pong (for clients that
+// opted in to control frames); anything else is counted and ignored.
+func (h *Hub) onText(s *melody.Session, msg []byte) {
+	c := sessionClient(s)
+	if c == nil || c.closed.Load() {
+		return
+	}
+	c.touch()
+	var m struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(msg, &m) == nil && m.Type == "ping" {
+		c.sendControl(map[string]any{"type": "pong", "timestamp": nowMillis()})
+		return
+	}
+	c.allow()
+}

@@ -1,0 +1,637 @@
+package realtime
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/civicpress/civicpress-go/civicpress"
+	"github.com/civicpress/civicpress-go/internal/pmdoc"
+	"github.com/civicpress/civicpress-go/internal/yjs"
+	"github.com/civicpress/civicpress-go/internal/yjs/yproto"
+)
+
+// The lineage marker: a root map the editor never reads, holding the client
+// id that seeded the document from Markdown. Seeding is deterministic (the
+// seed client id is a hash of the room and the Markdown), so re-seeding the
+// same text recreates the same items; a document re-created from different
+// Markdown has another lineage, and a client still holding the old one is
+// told so (4409) instead of merging both copies into doubled text.
+const (
+	lineageRoot = "civicpress"
+	lineageKey  = "lineage"
+)
+
+// suspectWait is how long a client whose state vector lacks the room's
+// lineage has to send its state (step 2) before it is answered anyway.
+const suspectWait = 3 * time.Second
+
+// step2Fallback is how long the server waits for a joining client's step 1
+// before sending it the whole document unasked.
+const step2Fallback = 500 * time.Millisecond
+
+// room is one record's shared document and the connections editing it.
+// Every field below mu is guarded by it; joining by the hub's mutex.
+type room struct {
+	h        *Hub
+	key      string // "records:<id>"
+	recordID string
+
+	ready    chan struct{}
+	readyErr error
+	joining  int // reserved connections not yet joined (hub.mu)
+
+	mu           sync.Mutex
+	doc          *yjs.Doc
+	aw           *yproto.Awareness
+	clients      []*client
+	recordType   string
+	editable     bool   // the record's state allows edits (not archived)
+	lineage      uint64 // seed client id, 0 when unknown
+	dirty        bool
+	firstDirty   time.Time
+	lastEdit     time.Time
+	updates      int
+	contributors map[int64]*civicpress.User
+	wbTimer      *time.Timer
+	wbArmed      bool
+	graceTimer   *time.Timer
+	destroyed    bool
+
+	flushMu sync.Mutex // one writeback at a time
+}
+
+func newRoom(h *Hub, key string, rec *recordInfo) *room {
+	return &room{h: h, key: key, recordID: rec.ID, recordType: rec.Type, ready: make(chan struct{}),
+		editable: rec.editable(), contributors: map[int64]*civicpress.User{}}
+}
+
+func (r *room) waitReady(ctx context.Context) error {
+	select {
+	case <-r.ready:
+		return r.readyErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// hydrate builds the document: the newest snapshot that verifies, else the
+// draft's Markdown, else the published body.
+func (r *room) hydrate(rec *recordInfo) {
+	doc, lineage, err := r.load(rec)
+	if err == nil {
+		r.mu.Lock()
+		r.doc, r.lineage = doc, lineage
+		r.aw = yproto.NewAwareness(doc.ClientID())
+		r.mu.Unlock()
+	}
+	if err != nil {
+		r.readyErr = err
+		r.h.mu.Lock()
+		if r.h.rooms[r.key] == r {
+			delete(r.h.rooms, r.key)
+		}
+		r.h.mu.Unlock()
+	} else {
+		r.h.publish(civicpress.EventRealtimeRoomCreated, map[string]any{"roomId": r.key, "roomType": roomTypeRecords,
+			"recordId": r.recordID, "lineage": lineage, "timestamp": time.Now().UnixMilli()}, nil)
+	}
+	close(r.ready)
+}
+
+func (r *room) load(rec *recordInfo) (*yjs.Doc, uint64, error) {
+	ctx, cancel := waitCtx(30 * time.Second)
+	defer cancel()
+	if r.h.cfg.SnapshotsEnabled && r.h.snap != nil {
+		sn, rejected, err := r.h.snap.LoadVerified(ctx, r.key)
+		for _, bad := range rejected {
+			r.h.log.Warn("realtime: snapshot failed its integrity check; using an older one", "room", r.key, "version", bad.Version)
+			r.h.publish(civicpress.EventRealtimeSnapshotFailed, map[string]any{"roomId": r.key, "recordId": r.recordID,
+				"stage": "integrity", "version": bad.Version, "expectedHash": bad.IntegrityHash}, nil)
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("realtime: loading snapshot of %s: %w", r.key, err)
+		}
+		if sn != nil {
+			doc := yjs.NewDoc(yjs.Options{})
+			if err := doc.ApplyUpdate(sn.Data); err == nil {
+				return doc, readLineage(doc), nil
+			} else {
+				r.h.log.Warn("realtime: snapshot does not decode; seeding from Markdown", "room", r.key, "version", sn.Version, "err", err)
+			}
+		}
+	}
+	md := rec.PublishedBody
+	if rec.HasDraft {
+		md = rec.DraftBody
+	}
+	doc, lineage, err := seedDoc(r.key, md)
+	return doc, lineage, err
+}
+
+// seedDoc builds a document from Markdown with a deterministic seed client.
+func seedDoc(key, md string) (*yjs.Doc, uint64, error) {
+	sum := sha256.Sum256([]byte(key + "\x00" + md))
+	seed := uint64(binary.BigEndian.Uint32(sum[:4]))
+	if seed == 0 {
+		seed = 1
+	}
+	doc := yjs.NewDoc(yjs.Options{ClientID: seed})
+	if _, err := pmdoc.SeedMarkdown(doc, md); err != nil {
+		return nil, 0, fmt.Errorf("realtime: seeding %s: %w", key, err)
+	}
+	m := doc.Map(lineageRoot)
+	if _, err := doc.Transact(nil, func(tx *yjs.Txn) error {
+		return m.Set(tx, lineageKey, strconv.FormatUint(seed, 10))
+	}); err != nil {
+		return nil, 0, fmt.Errorf("realtime: seeding %s: %w", key, err)
+	}
+	// The server makes no further edits; a fresh id keeps the seed id unique
+	// to the seed in case it ever does.
+	doc.SetClientID(seed ^ 0x5a5a5a5a)
+	return doc, seed, nil
+}
+
+func readLineage(doc *yjs.Doc) uint64 {
+	if k, ok := doc.RootKind(lineageRoot); !ok || (k != yjs.KindMap && k != yjs.KindAbstract) {
+		return 0
+	}
+	v, ok := doc.Map(lineageRoot).Get(lineageKey)
+	if !ok {
+		return 0
+	}
+	s, _ := v.(string)
+	n, _ := strconv.ParseUint(s, 10, 64)
+	return n
+}
+
+func (r *room) size() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.clients)
+}
+
+// join seats a client (hub.mu held): the server's step 1 now; the document
+// (step 2) as the answer to the client's step 1, or unasked shortly after.
+func (r *room) join(c *client) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.clients = append(r.clients, c)
+	c.sendControl(map[string]any{"type": "control", "event": "connection.ack", "roomId": r.key, "clientId": c.id,
+		"canEdit": c.canEdit.Load() && r.editable})
+	c.send(yproto.SyncFrame(yproto.Step1(r.doc)))
+	if len(r.aw.Clients()) > 0 {
+		c.send(yproto.AwarenessFrame(r.aw.Encode(r.aw.Clients())))
+	}
+	c.syncTimer = time.AfterFunc(step2Fallback, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if c.sync == syncJoined && !c.closed.Load() {
+			r.answerLocked(c, nil)
+		}
+	})
+}
+
+// leaveLocked unseats a client (hub.mu held), telling the others its
+// awareness states are gone. It reports whether the client was seated.
+func (r *room) leaveLocked(c *client) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	i := -1
+	for j, x := range r.clients {
+		if x == c {
+			i = j
+			break
+		}
+	}
+	if i < 0 {
+		return false
+	}
+	last := len(r.clients) - 1
+	r.clients[i] = r.clients[last]
+	r.clients[last] = nil
+	r.clients = r.clients[:last]
+	if c.syncTimer != nil {
+		c.syncTimer.Stop()
+	}
+	if len(c.awIDs) > 0 && r.aw != nil {
+		ids := make([]uint64, 0, len(c.awIDs))
+		for id := range c.awIDs {
+			ids = append(ids, id)
+		}
+		ch := r.aw.Remove(ids, time.Now())
+		if len(ch.Removed) > 0 {
+			frame := yproto.AwarenessFrame(r.aw.Encode(ch.Removed))
+			for _, o := range r.clients {
+				o.send(frame)
+			}
+		}
+	}
+	return true
+}
+
+// answerLocked sends the diff for the client's state vector and starts
+// relaying updates to it.
+func (r *room) answerLocked(c *client, sv []byte) {
+	msg, err := yproto.Step2(r.doc, sv)
+	if err != nil {
+		msg, _ = yproto.Step2(r.doc, nil)
+	}
+	c.send(yproto.SyncFrame(msg))
+	c.sync = syncDone
+	c.pendingSV = nil
+	if c.syncTimer != nil {
+		c.syncTimer.Stop()
+	}
+}
+
+// onStep1 answers a client's step 1, unless its state vector shows a copy
+// of the document from another lineage (see lineageRoot): then the answer
+// waits for the client's state, which decides.
+func (r *room) onStep1(c *client, sv []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c.closed.Load() {
+		return
+	}
+	if r.lineage != 0 && c.sync != syncDone && len(sv) > 1 {
+		vec, err := yjs.DecodeStateVector(sv)
+		if err != nil {
+			return
+		}
+		if len(vec) > 0 && vec[r.lineage] == 0 {
+			c.sync = syncSuspect
+			c.pendingSV = append([]byte(nil), sv...)
+			if c.syncTimer != nil {
+				c.syncTimer.Stop()
+			}
+			c.syncTimer = time.AfterFunc(suspectWait, func() {
+				r.mu.Lock()
+				defer r.mu.Unlock()
+				if c.sync == syncSuspect && !c.closed.Load() {
+					r.answerLocked(c, c.pendingSV)
+				}
+			})
+			return
+		}
+	}
+	r.answerLocked(c, sv)
+}
+
+// foreignLineage reports whether update carries another lineage's marker.
+func (r *room) foreignLineage(update []byte) bool {
+	scratch := yjs.NewDoc(yjs.Options{})
+	if err := scratch.ApplyUpdate(update); err != nil {
+		return false
+	}
+	l := readLineage(scratch)
+	return l != 0 && l != r.lineage
+}
+
+// onUpdate handles step 2 and update frames.
+func (r *room) onUpdate(c *client, subtype uint64, frame, update []byte) {
+	r.mu.Lock()
+	if c.closed.Load() {
+		r.mu.Unlock()
+		return
+	}
+	suspect := c.sync == syncSuspect
+	if suspect && r.foreignLineage(update) {
+		r.mu.Unlock()
+		c.h.log.Info("realtime: client holds a copy from before the document was re-created", "client", c.id, "room", r.key)
+		c.sendControl(controlError("DOCUMENT_REPLACED", "The document was re-created on the server; reload it"))
+		c.closeWith(CloseDocumentReplaced, "DOCUMENT_REPLACED", "")
+		return
+	}
+	editable := c.canEdit.Load() && r.editable
+	if editable {
+		r.applyLocked(c, subtype, frame, update)
+	}
+	if suspect {
+		r.answerLocked(c, c.pendingSV)
+	}
+	r.mu.Unlock()
+	if !editable && !isEmptyUpdate(update) && !c.readOnlyNotified {
+		c.readOnlyNotified = true
+		c.sendControl(controlError("READ_ONLY", "This connection cannot change the document"))
+	}
+}
+
+func (r *room) applyLocked(c *client, subtype uint64, frame, update []byte) {
+	changed, err := r.doc.ApplyUpdateOrigin(update, nil)
+	if err != nil {
+		c.h.log.Debug("realtime: invalid update", "client", c.id, "room", r.key, "err", err)
+		c.sendControl(controlError("INVALID_YJS_UPDATE", "The update could not be applied"))
+		return
+	}
+	if !changed && !r.doc.HasPending() {
+		return // nothing new: a duplicate
+	}
+	// Relaying the bytes as received is exact: peers integrate them the way
+	// this document did, holding back what it holds back.
+	out := frame
+	if subtype != yproto.SyncUpdate {
+		out = yproto.SyncFrame(yproto.SyncMessage{Type: yproto.SyncUpdate, Payload: update})
+	}
+	for _, o := range r.clients {
+		if o != c && o.sync == syncDone {
+			o.send(out)
+		}
+	}
+	if changed {
+		r.markDirtyLocked(c.user())
+	}
+}
+
+func isEmptyUpdate(u []byte) bool { return len(u) == 2 && u[0] == 0 && u[1] == 0 }
+
+// onAwareness applies an awareness update to the room's state and relays it
+// to everyone, the sender included (so a lone y-websocket client hears
+// something before its 30 s silence timeout, as with y-websocket's server).
+func (r *room) onAwareness(c *client, frame, update []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c.closed.Load() {
+		return
+	}
+	ch, err := r.aw.Apply(update, time.Now())
+	if err != nil || ch.Empty() {
+		return
+	}
+	if c.awIDs == nil {
+		c.awIDs = map[uint64]struct{}{}
+	}
+	for _, l := range [][]uint64{ch.Added, ch.Updated} {
+		for _, id := range l {
+			c.awIDs[id] = struct{}{}
+		}
+	}
+	for _, id := range ch.Removed {
+		delete(c.awIDs, id)
+	}
+	for _, o := range r.clients {
+		o.send(frame)
+	}
+}
+
+// onQueryAwareness answers y-protocols' message 3 with every known state.
+func (r *room) onQueryAwareness(c *client) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c.send(yproto.AwarenessFrame(r.aw.Encode(r.aw.Clients())))
+}
+
+// markDirtyLocked records an edit and arms the writeback timer.
+func (r *room) markDirtyLocked(u *civicpress.User) {
+	now := time.Now()
+	if !r.dirty {
+		r.dirty = true
+		r.firstDirty = now
+	}
+	r.lastEdit = now
+	r.updates++
+	if u != nil {
+		r.contributors[u.ID] = u
+	}
+	max := r.h.cfg.SnapshotMaxUpdates
+	switch {
+	case !r.wbArmed && !r.destroyed:
+		r.wbArmed = true
+		d := r.h.cfg.WritebackDelay
+		if max > 0 && r.updates >= max {
+			d = 0
+		}
+		if r.wbTimer == nil {
+			r.wbTimer = time.AfterFunc(d, r.wbFire)
+		} else {
+			r.wbTimer.Reset(d)
+		}
+	case max > 0 && r.updates == max && r.wbTimer != nil:
+		r.wbTimer.Reset(0)
+	}
+}
+
+// wbFire runs when the writeback timer fires: it writes back when the room
+// has been quiet for WritebackDelay, edits have waited WritebackMaxDelay, or
+// max_updates accumulated; otherwise it re-arms for that moment.
+func (r *room) wbFire() {
+	r.mu.Lock()
+	if !r.dirty || r.destroyed {
+		r.wbArmed = false
+		r.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	due := r.lastEdit.Add(r.h.cfg.WritebackDelay)
+	if cap := r.firstDirty.Add(r.h.cfg.WritebackMaxDelay); cap.Before(due) {
+		due = cap
+	}
+	if max := r.h.cfg.SnapshotMaxUpdates; max > 0 && r.updates >= max {
+		due = now
+	}
+	if now.Before(due) {
+		r.wbTimer.Reset(due.Sub(now))
+		r.mu.Unlock()
+		return
+	}
+	r.wbArmed = false
+	r.mu.Unlock()
+	ctx, cancel := waitCtx(time.Minute)
+	defer cancel()
+	r.flush(ctx, "debounce")
+}
+
+// flushResult says what a writeback did.
+type flushResult struct {
+	Snapshot *civicpress.Snapshot // the snapshot written, if any
+	Draft    bool                 // the draft was saved
+}
+
+// flush writes the room back when it has unsaved edits: a snapshot of the
+// Yjs state and the Markdown as the record's draft. A failed step leaves
+// the room dirty so a later pass retries.
+func (r *room) flush(ctx context.Context, why string) (flushResult, error) {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	var res flushResult
+	r.mu.Lock()
+	if !r.dirty || r.doc == nil {
+		r.mu.Unlock()
+		return res, nil
+	}
+	blob, err := r.doc.EncodeStateAsUpdate(nil)
+	md, mdErr := docMarkdown(r.doc)
+	contributors := make([]*civicpress.User, 0, len(r.contributors))
+	for _, u := range r.contributors {
+		contributors = append(contributors, u)
+	}
+	r.contributors = map[int64]*civicpress.User{}
+	r.dirty, r.updates = false, 0
+	r.mu.Unlock()
+
+	failed := false
+	data := func(extra ...any) map[string]any {
+		m := map[string]any{"roomId": r.key, "recordId": r.recordID, "reason": why, "timestamp": time.Now().UnixMilli()}
+		for i := 0; i+1 < len(extra); i += 2 {
+			m[extra[i].(string)] = extra[i+1]
+		}
+		return m
+	}
+	if err == nil && r.h.cfg.SnapshotsEnabled && r.h.snap != nil {
+		sn, pruned, serr := r.h.snap.Save(ctx, r.key, blob)
+		if serr != nil {
+			failed = true
+			err = serr
+			r.h.log.Error("realtime: saving snapshot", "room", r.key, "err", serr)
+			r.h.publish(civicpress.EventRealtimeSnapshotFailed, data("stage", "persist", "error", serr.Error()), nil)
+		} else {
+			res.Snapshot = &sn
+			r.h.publish(civicpress.EventRealtimeSnapshotWritten, data("version", sn.Version, "byteSize", sn.ByteSize), nil)
+			for _, p := range pruned {
+				r.h.publish(civicpress.EventRealtimeSnapshotPruned, data("version", p.Version, "keep", civicpress.SnapshotsKept), nil)
+			}
+		}
+	}
+	switch {
+	case mdErr != nil:
+		failed = true
+		err = mdErr
+		r.h.publish(civicpress.EventRealtimeWritebackFailed, data("stage", "serialize", "error", mdErr.Error()), nil)
+	default:
+		if derr := r.h.recs.SaveDraft(ctx, r.recordID, md, contributors); derr != nil {
+			failed = true
+			err = derr
+			r.h.log.Error("realtime: writing the draft", "room", r.key, "err", derr)
+			r.h.publish(civicpress.EventRealtimeWritebackFailed, data("stage", "draft", "error", derr.Error()), nil)
+		} else {
+			res.Draft = true
+			ids := make([]int64, len(contributors))
+			for i, u := range contributors {
+				ids[i] = u.ID
+			}
+			r.h.publish(civicpress.EventRealtimeWritebackDone, data("bytes", len(md), "contributors", ids), nil)
+		}
+	}
+	if failed {
+		r.mu.Lock()
+		if !r.dirty {
+			r.dirty = true
+			r.firstDirty = time.Now()
+			r.lastEdit = r.firstDirty
+		}
+		for _, u := range contributors {
+			r.contributors[u.ID] = u
+		}
+		if !r.wbArmed && !r.destroyed {
+			r.wbArmed = true
+			if r.wbTimer == nil {
+				r.wbTimer = time.AfterFunc(r.h.cfg.WritebackMaxDelay, r.wbFire)
+			} else {
+				r.wbTimer.Reset(r.h.cfg.WritebackMaxDelay)
+			}
+		}
+		r.mu.Unlock()
+		return res, err
+	}
+	return res, nil
+}
+
+// docMarkdown serializes the editor fragment; a document whose "default"
+// root is not an XmlFragment cannot be serialized (it is reported, not a
+// panic).
+func docMarkdown(doc *yjs.Doc) (md string, err error) {
+	if k, ok := doc.RootKind(pmdoc.Fragment); ok && k != yjs.KindXmlFragment && k != yjs.KindAbstract {
+		return "", fmt.Errorf("realtime: root %q is not an XmlFragment", pmdoc.Fragment)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("realtime: serializing the document: %v", p)
+		}
+	}()
+	return pmdoc.DocumentToMarkdown(doc), nil
+}
+
+// startGrace starts the eviction countdown of an empty room.
+func (r *room) startGrace() {
+	if r.h.shuttingDown.Load() {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.destroyed {
+		return
+	}
+	if r.graceTimer != nil {
+		r.graceTimer.Stop()
+	}
+	d := r.h.cfg.GracePeriod
+	if d < 0 {
+		d = 0
+	}
+	r.graceTimer = time.AfterFunc(d, r.finalize)
+}
+
+// cancelGrace stops the countdown (a client is joining).
+func (r *room) cancelGrace() {
+	r.mu.Lock()
+	if r.graceTimer != nil {
+		r.graceTimer.Stop()
+	}
+	r.mu.Unlock()
+}
+
+func (r *room) stopTimers() {
+	r.mu.Lock()
+	if r.graceTimer != nil {
+		r.graceTimer.Stop()
+	}
+	if r.wbTimer != nil {
+		r.wbTimer.Stop()
+	}
+	r.wbArmed = false
+	r.mu.Unlock()
+}
+
+// finalize writes an empty room back and evicts it, unless someone joined
+// meanwhile or the writeback failed (then it tries again later).
+func (r *room) finalize() {
+	<-r.ready
+	if r.readyErr != nil {
+		return
+	}
+	ctx, cancel := waitCtx(time.Minute)
+	defer cancel()
+	_, err := r.flush(ctx, "grace")
+	r.h.mu.Lock()
+	r.mu.Lock()
+	evict := r.joining == 0 && len(r.clients) == 0 && !r.dirty && !r.destroyed
+	if evict {
+		r.destroyed = true
+		if r.wbTimer != nil {
+			r.wbTimer.Stop()
+		}
+		if r.h.rooms[r.key] == r {
+			delete(r.h.rooms, r.key)
+		}
+	}
+	retry := !evict && err != nil && len(r.clients) == 0 && r.joining == 0
+	r.mu.Unlock()
+	r.h.mu.Unlock()
+	if evict {
+		r.h.publish(civicpress.EventRealtimeRoomDestroyed, map[string]any{"roomId": r.key, "recordId": r.recordID,
+			"timestamp": time.Now().UnixMilli()}, nil)
+	} else if retry {
+		r.startGrace()
+	}
+}
+
+// setEditable changes whether the record's state allows edits.
+func (r *room) setEditable(ok bool) {
+	r.mu.Lock()
+	r.editable = ok
+	r.mu.Unlock()
+}
