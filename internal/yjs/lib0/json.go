@@ -130,10 +130,8 @@ func AppendNumber(b []byte, f float64) []byte {
 	if f == 0 {
 		return append(b, '0')
 	}
-	if f == math.Trunc(f) && math.Abs(f) < 1e21 {
-		if math.Abs(f) < 1<<63 {
-			return strconv.AppendInt(b, int64(f), 10)
-		}
+	if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return strconv.AppendInt(b, int64(f), 10) // exact, and also the shortest digits
 	}
 	if f < 0 {
 		b = append(b, '-')
