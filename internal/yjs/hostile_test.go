@@ -27,16 +27,36 @@ func TestHostileUpdates(t *testing.T) {
 		return e.Buf
 	}
 	cases := map[string][]byte{
-		"clients":  build(func(e *lib0.Encoder) { huge(e) }),
-		"structs":  build(func(e *lib0.Encoder) { e.WriteVarUint(1); huge(e); e.WriteVarUint(1); e.WriteVarUint(0) }),
-		"string":   build(func(e *lib0.Encoder) { oneItem(e, 4); huge(e) }),
-		"any":      build(func(e *lib0.Encoder) { oneItem(e, 8); huge(e); e.WriteUint8(126) }),
-		"json":     build(func(e *lib0.Encoder) { oneItem(e, 2); huge(e); e.WriteVarString("1") }),
-		"gc":       build(func(e *lib0.Encoder) { e.WriteVarUint(1); e.WriteVarUint(1); e.WriteVarUint(1); e.WriteVarUint(0); e.WriteUint8(0); e.WriteVarUint(1 << 53) }),
-		"ds":       build(func(e *lib0.Encoder) { e.WriteVarUint(0); huge(e) }),
-		"dsranges": build(func(e *lib0.Encoder) { e.WriteVarUint(0); e.WriteVarUint(1); e.WriteVarUint(1); huge(e); e.WriteVarUint(0) }),
-		"binary":   build(func(e *lib0.Encoder) { oneItem(e, 3); huge(e) }),
-		"deepAny":  build(func(e *lib0.Encoder) { oneItem(e, 8); e.WriteVarUint(1); for i := 0; i < 5000; i++ { e.WriteUint8(117); e.WriteVarUint(1) } }),
+		"clients": build(func(e *lib0.Encoder) { huge(e) }),
+		"structs": build(func(e *lib0.Encoder) { e.WriteVarUint(1); huge(e); e.WriteVarUint(1); e.WriteVarUint(0) }),
+		"string":  build(func(e *lib0.Encoder) { oneItem(e, 4); huge(e) }),
+		"any":     build(func(e *lib0.Encoder) { oneItem(e, 8); huge(e); e.WriteUint8(126) }),
+		"json":    build(func(e *lib0.Encoder) { oneItem(e, 2); huge(e); e.WriteVarString("1") }),
+		"gc": build(func(e *lib0.Encoder) {
+			e.WriteVarUint(1)
+			e.WriteVarUint(1)
+			e.WriteVarUint(1)
+			e.WriteVarUint(0)
+			e.WriteUint8(0)
+			e.WriteVarUint(1 << 53)
+		}),
+		"ds": build(func(e *lib0.Encoder) { e.WriteVarUint(0); huge(e) }),
+		"dsranges": build(func(e *lib0.Encoder) {
+			e.WriteVarUint(0)
+			e.WriteVarUint(1)
+			e.WriteVarUint(1)
+			huge(e)
+			e.WriteVarUint(0)
+		}),
+		"binary": build(func(e *lib0.Encoder) { oneItem(e, 3); huge(e) }),
+		"deepAny": build(func(e *lib0.Encoder) {
+			oneItem(e, 8)
+			e.WriteVarUint(1)
+			for i := 0; i < 5000; i++ {
+				e.WriteUint8(117)
+				e.WriteVarUint(1)
+			}
+		}),
 	}
 	for name, u := range cases {
 		doc := NewDoc(Options{ClientID: 1})
