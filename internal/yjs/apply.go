@@ -114,7 +114,7 @@ func (d *Doc) readUpdate(tx *Txn, u *decodedUpdate) {
 
 type refCursor struct {
 	client uint64
-	refs   []*Item
+	refs   []*item
 	i      int
 }
 
@@ -148,8 +148,8 @@ func (d *Doc) integrateStructs(tx *Txn, u *decodedUpdate) *pendingStructs {
 	if cur == nil {
 		return nil
 	}
-	var stack []*Item
-	restClients := map[uint64][]*Item{}
+	var stack []*item
+	restClients := map[uint64][]*item{}
 	var restOrder []uint64
 	missingSV := map[uint64]int{}
 	updateMissing := func(client uint64, clock int) {
@@ -157,7 +157,7 @@ func (d *Doc) integrateStructs(tx *Txn, u *decodedUpdate) *pendingStructs {
 			missingSV[client] = clock
 		}
 	}
-	setRest := func(client uint64, items []*Item) {
+	setRest := func(client uint64, items []*item) {
 		if _, ok := restClients[client]; !ok {
 			restOrder = append(restOrder, client)
 		}
@@ -171,12 +171,12 @@ func (d *Doc) integrateStructs(tx *Txn, u *decodedUpdate) *pendingStructs {
 			client := it.id.Client
 			if c := cursors[client]; c != nil {
 				c.i--
-				setRest(client, append([]*Item(nil), c.refs[c.i:]...))
+				setRest(client, append([]*item(nil), c.refs[c.i:]...))
 				delete(cursors, client)
 				c.i = 0
 				c.refs = nil
 			} else {
-				setRest(client, []*Item{it})
+				setRest(client, []*item{it})
 			}
 			ids = slices.DeleteFunc(ids, func(c uint64) bool { return c == client })
 		}
@@ -457,7 +457,7 @@ func (d *Doc) writeStoreDeleteSet(e *v1Encoder) {
 }
 
 // countDeleted counts the runs of deleted structs.
-func countDeleted(items []*Item) int {
+func countDeleted(items []*item) int {
 	n := 0
 	prev := false
 	for _, s := range items {
@@ -580,7 +580,7 @@ func cloneDS(ds *deleteSet) *deleteSet {
 func cloneDecoded(u *decodedUpdate, a *itemAlloc) *decodedUpdate {
 	out := &decodedUpdate{ds: *cloneDS(&u.ds)}
 	for _, b := range u.blocks {
-		nb := clientBlock{client: b.client, structs: make([]*Item, len(b.structs))}
+		nb := clientBlock{client: b.client, structs: make([]*item, len(b.structs))}
 		for i, s := range b.structs {
 			c := a.new()
 			*c = *s

@@ -173,7 +173,7 @@ func (v *v2Decoder) err() error {
 // clientBlock is one client's run of structs in an update.
 type clientBlock struct {
 	client  uint64
-	structs []*Item
+	structs []*item
 }
 
 // decodedUpdate is an update read into memory, in wire order.
@@ -210,7 +210,7 @@ func decodeUpdate(dec structDecoder, a *itemAlloc, inputLen int) (*decodedUpdate
 			return nil, malformed(fmt.Errorf("%d structs cannot fit in %d bytes", nStructs, inputLen))
 		}
 		budget -= nStructs
-		structs := make([]*Item, 0, min(int(nStructs), 1024))
+		structs := make([]*item, 0, min(int(nStructs), 1024))
 		for j := uint64(0); j < nStructs; j++ {
 			it, err := readStruct(dec, a, client, clock)
 			if err != nil {
@@ -268,7 +268,7 @@ func readDeleteSet(dec structDecoder, ds *deleteSet) error {
 	return nil
 }
 
-func readStruct(dec structDecoder, a *itemAlloc, client uint64, clock int) (*Item, error) {
+func readStruct(dec structDecoder, a *itemAlloc, client uint64, clock int) (*item, error) {
 	info := dec.readInfo()
 	if err := dec.err(); err != nil {
 		return nil, err
@@ -325,7 +325,7 @@ func readStruct(dec structDecoder, a *itemAlloc, client uint64, clock int) (*Ite
 	return it, nil
 }
 
-func readContent(dec structDecoder, it *Item, ref byte) error {
+func readContent(dec structDecoder, it *item, ref byte) error {
 	r := dec.rest()
 	it.ckind = ref
 	switch ref {
@@ -416,7 +416,7 @@ func (e *v1Encoder) writeID(id ID) {
 }
 
 // writeStruct writes a struct from offset (units already known to the reader are cut).
-func (e *v1Encoder) writeStruct(it *Item, offset int) {
+func (e *v1Encoder) writeStruct(it *item, offset int) {
 	switch it.kind {
 	case kindGC:
 		e.WriteUint8(0)
@@ -485,7 +485,7 @@ func (e *v1Encoder) writeJSON(v any) {
 	e.WriteVarBytes(e.scratch)
 }
 
-func (e *v1Encoder) writeContent(it *Item, offset int) {
+func (e *v1Encoder) writeContent(it *item, offset int) {
 	switch it.ckind {
 	case contentDeleted:
 		e.WriteVarUint(uint64(it.length - offset))

@@ -1,3 +1,26 @@
+// Package yjs is a Yjs-compatible CRDT engine: it reads and writes the
+// update formats of the npm yjs package (13.6.x) byte for byte, integrates
+// concurrent edits with the same YATA rules, and offers the read model and
+// local editing API a server needs.
+//
+// A Doc holds the shared types (XmlFragment, XmlElement, XmlText, Text, Map,
+// Array). Remote changes arrive through ApplyUpdate (format v1) or
+// ApplyUpdateV2; updates whose dependencies are missing wait inside the
+// document, as in Yjs. Local changes are made inside Doc.Transact, which
+// returns the v1 update to send to peers; OnUpdate observes every change.
+// EncodeStateVector and EncodeStateAsUpdate implement the sync handshake
+// (see package yproto for the y-protocols messages), MergeUpdates and
+// DiffUpdate work on stored updates without a document.
+//
+// Types built with NewXmlElement, NewXmlText, NewMap, NewArray or NewText
+// are preliminary: children, attributes and text set on them are applied
+// when they are inserted, in Yjs's order (the type's item, its children
+// depth first, then its attributes), so a seeded document is byte-identical
+// to one made by y-prosemirror.
+//
+// A Doc is not safe for concurrent use; the realtime hub serializes access
+// per room. Hostile input never panics: malformed updates are rejected
+// whole with an error wrapping ErrMalformed and the document is unchanged.
 package yjs
 
 import (
@@ -28,7 +51,7 @@ func errPanic(r any) error { return fmt.Errorf("%w: %v", ErrInternal, r) }
 type Doc struct {
 	clientID uint64
 	gc       bool
-	gcFilter func(*Item) bool
+	gcFilter func(*item) bool
 	store    store
 	share    map[string]*typeCore
 	shareKey []string // root names in creation order (JavaScript Map order)
@@ -39,7 +62,7 @@ type Doc struct {
 	txn        *Txn
 	cleanups   []*Txn
 	txnPool    []*Txn
-	mergedAway []*Item
+	mergedAway []*item
 	wantUpdate bool
 	alloc      itemAlloc
 	encodeHint int // size of the last full encoding, to size the next buffer

@@ -2,25 +2,25 @@ package yjs
 
 // itemSet is a small identity set: a slice, switching to a map when large.
 type itemSet struct {
-	list []*Item
-	m    map[*Item]struct{}
+	list []*item
+	m    map[*item]struct{}
 }
 
-func (s *itemSet) add(it *Item) {
+func (s *itemSet) add(it *item) {
 	if s.m != nil {
 		s.m[it] = struct{}{}
 		return
 	}
 	s.list = append(s.list, it)
 	if len(s.list) > 32 {
-		s.m = make(map[*Item]struct{}, 64)
+		s.m = make(map[*item]struct{}, 64)
 		for _, x := range s.list {
 			s.m[x] = struct{}{}
 		}
 	}
 }
 
-func (s *itemSet) has(it *Item) bool {
+func (s *itemSet) has(it *item) bool {
 	if s.m != nil {
 		_, ok := s.m[it]
 		return ok
@@ -41,7 +41,7 @@ func (s *itemSet) clear() {
 
 // missing resolves origins and parent of a decoded item. It returns the
 // client whose structs are missing, or ok=false when everything is present.
-func (it *Item) missing(tx *Txn) (client uint64, isMissing bool) {
+func (it *item) missing(tx *Txn) (client uint64, isMissing bool) {
 	st := &tx.doc.store
 	if it.hasOrigin() && it.origin.Client != it.id.Client && it.origin.Clock >= st.state(it.origin.Client) {
 		return it.origin.Client, true
@@ -95,7 +95,7 @@ func (it *Item) missing(tx *Txn) (client uint64, isMissing bool) {
 // integrate inserts the item into its parent with the YATA rules (conflicts
 // between concurrent inserts at one position are ordered by client id and
 // origins), adds it to the store and integrates its content.
-func (it *Item) integrate(tx *Txn, offset int) {
+func (it *item) integrate(tx *Txn, offset int) {
 	d := tx.doc
 	if offset > 0 {
 		it.id.Clock += offset
@@ -117,7 +117,7 @@ func (it *Item) integrate(tx *Txn, offset int) {
 	parent := it.parent
 	if (it.left == nil && (it.right == nil || it.right.left != nil)) || (it.left != nil && it.left.right != it.right) {
 		left := it.left
-		var o *Item
+		var o *item
 		if left != nil {
 			o = left.right
 		} else if it.hasSub() {
@@ -162,7 +162,7 @@ func (it *Item) integrate(tx *Txn, offset int) {
 		it.right = it.left.right
 		it.left.right = it
 	} else {
-		var r *Item
+		var r *item
 		if it.hasSub() {
 			r = parent.entries[it.parentSub]
 			for r != nil && r.left != nil {
@@ -201,14 +201,14 @@ func sameOrigin(ha bool, a ID, hb bool, b ID) bool {
 }
 
 // toGCStruct integrates a struct whose parent is gone as a GC range.
-func (it *Item) toGCStruct(tx *Txn) {
+func (it *item) toGCStruct(tx *Txn) {
 	it.toGC()
 	it.kind = kindGC
 	tx.addStruct(it)
 }
 
 // integrateContent runs the content-specific part of integration.
-func (it *Item) integrateContent(tx *Txn) {
+func (it *item) integrateContent(tx *Txn) {
 	switch it.ckind {
 	case contentDeleted:
 		tx.ds.add(it.id.Client, it.id.Clock, it.length)
@@ -225,7 +225,7 @@ func (it *Item) integrateContent(tx *Txn) {
 }
 
 // integrateGC adds a decoded GC struct (possibly starting at offset).
-func integrateGC(tx *Txn, it *Item, offset int) {
+func integrateGC(tx *Txn, it *item, offset int) {
 	if offset > 0 {
 		it.id.Clock += offset
 		it.length -= offset

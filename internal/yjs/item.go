@@ -54,13 +54,13 @@ type parentRef struct {
 	isID bool
 }
 
-// Item is one struct of the document: an item with content, a
+// item is one struct of the document: an item with content, a
 // garbage-collected range (GC) or, in updates only, a Skip. Items are kept
 // by value in slabs to avoid one heap allocation each.
-type Item struct {
+type item struct {
 	id          ID
 	length      int
-	left, right *Item
+	left, right *item
 	origin      ID
 	rightOrigin ID
 	parent      *typeCore
@@ -73,17 +73,17 @@ type Item struct {
 	ckind       uint8
 }
 
-func (it *Item) deleted() bool {
+func (it *item) deleted() bool {
 	return it.kind != kindItem || it.flags&flagDeleted != 0
 }
-func (it *Item) countable() bool   { return it.flags&flagCountable != 0 }
-func (it *Item) keep() bool        { return it.flags&flagKeep != 0 }
-func (it *Item) hasOrigin() bool   { return it.flags&flagOrigin != 0 }
-func (it *Item) hasROrigin() bool  { return it.flags&flagRightOrigin != 0 }
-func (it *Item) hasSub() bool      { return it.flags&flagParentSub != 0 }
-func (it *Item) isMarker() bool    { return it.flags&flagMarker != 0 }
-func (it *Item) markDeleted()      { it.flags |= flagDeleted }
-func (it *Item) setMarker(on bool) { it.flags = it.flags&^flagMarker | boolFlag(on, flagMarker) }
+func (it *item) countable() bool   { return it.flags&flagCountable != 0 }
+func (it *item) keep() bool        { return it.flags&flagKeep != 0 }
+func (it *item) hasOrigin() bool   { return it.flags&flagOrigin != 0 }
+func (it *item) hasROrigin() bool  { return it.flags&flagRightOrigin != 0 }
+func (it *item) hasSub() bool      { return it.flags&flagParentSub != 0 }
+func (it *item) isMarker() bool    { return it.flags&flagMarker != 0 }
+func (it *item) markDeleted()      { it.flags |= flagDeleted }
+func (it *item) setMarker(on bool) { it.flags = it.flags&^flagMarker | boolFlag(on, flagMarker) }
 
 func boolFlag(b bool, f uint16) uint16 {
 	if b {
@@ -92,14 +92,14 @@ func boolFlag(b bool, f uint16) uint16 {
 	return 0
 }
 
-func (it *Item) lastID() ID { return ID{it.id.Client, it.id.Clock + it.length - 1} }
+func (it *item) lastID() ID { return ID{it.id.Client, it.id.Clock + it.length - 1} }
 
 func isCountableKind(k uint8) bool {
 	return k != contentDeleted && k != contentFormat
 }
 
 // typ returns the type held by a ContentType item, or nil.
-func (it *Item) typ() *typeCore {
+func (it *item) typ() *typeCore {
 	if it.kind != kindItem || it.ckind != contentType {
 		return nil
 	}
@@ -107,13 +107,13 @@ func (it *Item) typ() *typeCore {
 	return t
 }
 
-func (it *Item) format() *formatContent {
+func (it *item) format() *formatContent {
 	f, _ := it.val.(*formatContent)
 	return f
 }
 
 // next returns the next non-deleted sibling.
-func (it *Item) next() *Item {
+func (it *item) next() *item {
 	n := it.right
 	for n != nil && n.deleted() {
 		n = n.right
@@ -122,7 +122,7 @@ func (it *Item) next() *Item {
 }
 
 // prev returns the previous non-deleted sibling.
-func (it *Item) prev() *Item {
+func (it *item) prev() *item {
 	n := it.left
 	for n != nil && n.deleted() {
 		n = n.left
@@ -132,33 +132,33 @@ func (it *Item) prev() *Item {
 
 // itemAlloc hands out Items from slabs and recycles merged-away ones.
 type itemAlloc struct {
-	slab []Item
-	free []*Item
+	slab []item
+	free []*item
 }
 
 const slabSize = 64
 
-func (a *itemAlloc) new() *Item {
+func (a *itemAlloc) new() *item {
 	if n := len(a.free); n > 0 {
 		it := a.free[n-1]
 		a.free = a.free[:n-1]
 		return it
 	}
 	if len(a.slab) == 0 {
-		a.slab = make([]Item, slabSize)
+		a.slab = make([]item, slabSize)
 	}
 	it := &a.slab[0]
 	a.slab = a.slab[1:]
 	return it
 }
 
-func (a *itemAlloc) release(it *Item) {
-	*it = Item{}
+func (a *itemAlloc) release(it *item) {
+	*it = item{}
 	a.free = append(a.free, it)
 }
 
 // contentLen returns the length of the content kinds whose length is implied.
-func contentValues(it *Item) []any {
+func contentValues(it *item) []any {
 	if v, ok := it.val.([]any); ok {
 		return v
 	}
@@ -166,7 +166,7 @@ func contentValues(it *Item) []any {
 }
 
 // spliceContent cuts the content of it at diff and returns the right part in r.
-func spliceContent(it *Item, r *Item, diff int) {
+func spliceContent(it *item, r *item, diff int) {
 	r.ckind = it.ckind
 	switch it.ckind {
 	case contentString:
@@ -192,7 +192,7 @@ func spliceContent(it *Item, r *Item, diff int) {
 }
 
 // cutFront drops the first offset units of the content (Yjs content.splice(offset) keeping the right part).
-func cutFront(it *Item, offset int) {
+func cutFront(it *item, offset int) {
 	switch it.ckind {
 	case contentString:
 		if len(it.str) == it.length {
@@ -210,7 +210,7 @@ func cutFront(it *Item, offset int) {
 }
 
 // mergeContent appends right's content to left's if the kind allows it.
-func mergeContent(l, r *Item) bool {
+func mergeContent(l, r *item) bool {
 	switch l.ckind {
 	case contentString:
 		l.str = append(l.str, r.str...)
@@ -229,7 +229,7 @@ func mergeContent(l, r *Item) bool {
 }
 
 // splitItem splits left at diff, links the new right part and returns it.
-func splitItem(tx *Txn, left *Item, diff int) *Item {
+func splitItem(tx *Txn, left *item, diff int) *item {
 	a := &tx.doc.alloc
 	r := a.new()
 	r.kind = kindItem
@@ -257,7 +257,7 @@ func splitItem(tx *Txn, left *Item, diff int) *Item {
 
 // mergeWith merges right into it when they are contiguous content of one
 // client that Yjs would merge.
-func (it *Item) mergeWith(right *Item) bool {
+func (it *item) mergeWith(right *item) bool {
 	if it.kind != right.kind {
 		return false
 	}
@@ -299,7 +299,7 @@ func (it *Item) mergeWith(right *Item) bool {
 }
 
 // delete marks the item deleted, recursing into the content of a type.
-func (it *Item) delete(tx *Txn) {
+func (it *item) delete(tx *Txn) {
 	if it.deleted() {
 		return
 	}
@@ -321,13 +321,13 @@ func (it *Item) delete(tx *Txn) {
 func deleteTypeContent(tx *Txn, t *typeCore) {
 	type frame struct {
 		t      *typeCore
-		n      *Item // next list item to visit
+		n      *item // next list item to visit
 		keyIdx int   // next map key to visit, when n == nil
 	}
 	stack := []frame{{t: t, n: t.start}}
 	for len(stack) > 0 {
 		f := &stack[len(stack)-1]
-		var it *Item
+		var it *item
 		if f.n != nil {
 			it = f.n
 			f.n = it.right
@@ -361,7 +361,7 @@ func deleteTypeContent(tx *Txn, t *typeCore) {
 
 // gc replaces deleted content by a tombstone: ContentDeleted, or a GC struct
 // when the parent itself is collected.
-func (it *Item) gc(parentGCd bool) {
+func (it *item) gc(parentGCd bool) {
 	if it.kind != kindItem || !it.deleted() {
 		return
 	}
@@ -408,7 +408,7 @@ func gcTypeContent(root *typeCore) {
 }
 
 // toGC turns the item into a GC struct in place (Yjs replaces the object in the store).
-func (it *Item) toGC() {
+func (it *item) toGC() {
 	if it.kind != kindItem {
 		return
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 // newLocalItem prepares an item created by this peer between left and right.
-func newLocalItem(tx *Txn, left, right *Item, parent *typeCore) *Item {
+func newLocalItem(tx *Txn, left, right *item, parent *typeCore) *item {
 	d := tx.doc
 	it := d.alloc.new()
 	it.kind = kindItem
@@ -27,7 +27,7 @@ func newLocalItem(tx *Txn, left, right *Item, parent *typeCore) *Item {
 }
 
 // setContent fills the item's content from a value a user inserts.
-func setAnyContent(it *Item, vals []any) {
+func setAnyContent(it *item, vals []any) {
 	it.ckind = contentAny
 	it.val = vals
 	it.length = len(vals)
@@ -81,7 +81,7 @@ func classify(v any) (kind uint8, norm any, err error) {
 	return contentAny, n, nil
 }
 
-func setTypeContent(it *Item, kind uint8, v any) {
+func setTypeContent(it *item, kind uint8, v any) {
 	it.ckind = kind
 	it.length = 1
 	it.flags |= flagCountable
@@ -98,9 +98,9 @@ func setTypeContent(it *Item, kind uint8, v any) {
 
 // typeListInsertAfter inserts values after ref (nil: at the start), packing
 // consecutive plain values into one ContentAny item as Yjs does.
-func typeListInsertAfter(tx *Txn, parent *typeCore, ref *Item, values []any) error {
+func typeListInsertAfter(tx *Txn, parent *typeCore, ref *item, values []any) error {
 	left := ref
-	var right *Item
+	var right *item
 	if ref == nil {
 		right = parent.start
 	} else {
@@ -235,7 +235,7 @@ func typeMapSet(tx *Txn, parent *typeCore, key string, v any) error {
 	default:
 		kind, norm, err := classify(v)
 		if err != nil {
-			*it = Item{}
+			*it = item{}
 			tx.doc.alloc.free = append(tx.doc.alloc.free, it)
 			return err
 		}
@@ -266,7 +266,7 @@ func typeMapGet(t *typeCore, key string) (any, bool) {
 }
 
 // contentValue returns the i-th value of an item's content.
-func contentValue(it *Item, i int) any {
+func contentValue(it *item, i int) any {
 	switch it.ckind {
 	case contentAny, contentJSON:
 		vals := contentValues(it)
@@ -293,7 +293,7 @@ func contentValue(it *Item, i int) any {
 	return lib0.Undefined{}
 }
 
-func lastContentValue(it *Item) any { return contentValue(it, it.length-1) }
+func lastContentValue(it *item) any { return contentValue(it, it.length-1) }
 
 // listValues appends the visible values of a list type.
 func listValues(t *typeCore) []any {
@@ -306,7 +306,7 @@ func listValues(t *typeCore) []any {
 	return out
 }
 
-func appendContent(out []any, n *Item) []any {
+func appendContent(out []any, n *item) []any {
 	switch n.ckind {
 	case contentAny, contentJSON:
 		return append(out, contentValues(n)...)

@@ -11,7 +11,7 @@ import (
 type structReader struct {
 	u           *decodedUpdate
 	b, i        int
-	curr        *Item
+	curr        *item
 	filterSkips bool
 }
 
@@ -21,7 +21,7 @@ func newStructReader(u *decodedUpdate, filterSkips bool) *structReader {
 	return r
 }
 
-func (r *structReader) next() *Item {
+func (r *structReader) next() *item {
 	for {
 		for r.b < len(r.u.blocks) && r.i >= len(r.u.blocks[r.b].structs) {
 			r.b++
@@ -44,7 +44,7 @@ type structWriter struct {
 	out *decodedUpdate
 }
 
-func (w *structWriter) write(s *Item) {
+func (w *structWriter) write(s *item) {
 	n := len(w.out.blocks)
 	if n == 0 || w.out.blocks[n-1].client != s.id.Client {
 		w.out.blocks = append(w.out.blocks, clientBlock{client: s.id.Client})
@@ -56,7 +56,7 @@ func (w *structWriter) write(s *Item) {
 // sliceStruct returns a new struct holding s from diff on. keepSub keeps the
 // parentSub flag as a Yjs object in memory does; a struct that went through
 // bytes has lost it (it is not written when an origin is present).
-func sliceStruct(s *Item, diff int, keepSub bool, a *itemAlloc) *Item {
+func sliceStruct(s *item, diff int, keepSub bool, a *itemAlloc) *item {
 	c := a.new()
 	*c = *s
 	c.id.Clock += diff
@@ -111,8 +111,8 @@ func mergeDecoded(updates []*decodedUpdate, a *itemAlloc) *decodedUpdate {
 	}
 	out := &decodedUpdate{}
 	w := &structWriter{out: out}
-	var cw *Item // struct being written (Yjs currWrite)
-	end := func(s *Item) int { return s.id.Clock + s.length }
+	var cw *item // struct being written (Yjs currWrite)
+	end := func(s *item) int { return s.id.Clock + s.length }
 	for {
 		readers = slices.DeleteFunc(readers, func(r *structReader) bool { return r.curr == nil })
 		slices.SortStableFunc(readers, func(x, y *structReader) int {

@@ -4,7 +4,7 @@ import "slices"
 
 // structList holds one client's structs in clock order, contiguous from 0.
 type structList struct {
-	items []*Item
+	items []*item
 }
 
 func (l *structList) state() int {
@@ -50,7 +50,7 @@ func (l *structList) findIndex(clock int) int {
 	return -1
 }
 
-func (l *structList) insertAt(i int, it *Item) {
+func (l *structList) insertAt(i int, it *item) {
 	l.items = slices.Insert(l.items, i, it)
 }
 
@@ -71,7 +71,7 @@ func (s *store) state(client uint64) int {
 }
 
 // find returns the struct holding id, or nil.
-func (s *store) find(id ID) *Item {
+func (s *store) find(id ID) *item {
 	l := s.clients[id.Client]
 	if l == nil {
 		return nil
@@ -84,7 +84,7 @@ func (s *store) find(id ID) *Item {
 }
 
 // addStruct appends a struct; it must continue the client's clock.
-func (s *store) addStruct(it *Item) bool {
+func (s *store) addStruct(it *item) bool {
 	l := s.clients[it.id.Client]
 	if l == nil {
 		l = &structList{}
@@ -97,7 +97,7 @@ func (s *store) addStruct(it *Item) bool {
 }
 
 // cleanStart returns the struct starting exactly at id, splitting an item if needed.
-func (tx *Txn) cleanStart(id ID) *Item {
+func (tx *Txn) cleanStart(id ID) *item {
 	l := tx.doc.store.clients[id.Client]
 	if l == nil {
 		return nil
@@ -123,7 +123,7 @@ func (tx *Txn) findIndexCleanStart(l *structList, clock int) int {
 }
 
 // cleanEnd returns the struct ending exactly at id, splitting an item if needed.
-func (tx *Txn) cleanEnd(id ID) *Item {
+func (tx *Txn) cleanEnd(id ID) *item {
 	l := tx.doc.store.clients[id.Client]
 	if l == nil {
 		return nil
@@ -140,7 +140,7 @@ func (tx *Txn) cleanEnd(id ID) *Item {
 }
 
 // iterateStructs calls f on every struct in [clockStart, clockStart+n), splitting at the edges.
-func (tx *Txn) iterateStructs(l *structList, clockStart, n int, f func(*Item)) {
+func (tx *Txn) iterateStructs(l *structList, clockStart, n int, f func(*item)) {
 	if n == 0 {
 		return
 	}

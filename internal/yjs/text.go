@@ -86,7 +86,7 @@ func updateCurrentAttributes(attrs *attrMap, f *formatContent) {
 }
 
 type textPos struct {
-	left, right *Item
+	left, right *item
 	index       int
 	attrs       *attrMap
 }
@@ -107,7 +107,7 @@ func (p *textPos) forward() {
 	p.right = r.right
 }
 
-func isFormat(it *Item) bool { return it.kind == kindItem && it.ckind == contentFormat }
+func isFormat(it *item) bool { return it.kind == kindItem && it.ckind == contentFormat }
 
 func findNextPosition(tx *Txn, pos *textPos, count int) *textPos {
 	for pos.right != nil && count > 0 {
@@ -141,7 +141,7 @@ func findPosition(tx *Txn, parent *typeCore, index int, useMarker bool) *textPos
 	return findNextPosition(tx, pos, index)
 }
 
-func newFormatItem(tx *Txn, parent *typeCore, pos *textPos, key string, val any) *Item {
+func newFormatItem(tx *Txn, parent *typeCore, pos *textPos, key string, val any) *item {
 	it := newLocalItem(tx, pos.left, pos.right, parent)
 	it.ckind = contentFormat
 	it.val = &formatContent{key: key, value: val}
@@ -300,13 +300,13 @@ func isUndef(v any) bool {
 
 // cleanupFormattingGap deletes formatting markers between start and the
 // next countable item that have no effect; it returns how many it deleted.
-func cleanupFormattingGap(tx *Txn, start, curr *Item, startAttrs, currAttrs *attrMap) int {
+func cleanupFormattingGap(tx *Txn, start, curr *item, startAttrs, currAttrs *attrMap) int {
 	end := start
-	var endFormats map[string]*Item
+	var endFormats map[string]*item
 	for end != nil && (!end.countable() || end.deleted()) {
 		if !end.deleted() && isFormat(end) {
 			if endFormats == nil {
-				endFormats = map[string]*Item{}
+				endFormats = map[string]*item{}
 			}
 			endFormats[end.format().key] = end
 		}
@@ -341,7 +341,7 @@ func cleanupFormattingGap(tx *Txn, start, curr *Item, startAttrs, currAttrs *att
 	return cleanups
 }
 
-func cleanupContextlessFormattingGap(tx *Txn, it *Item) {
+func cleanupContextlessFormattingGap(tx *Txn, it *item) {
 	for it != nil && it.right != nil && (it.right.deleted() || !it.right.countable()) {
 		it = it.right
 	}
@@ -402,7 +402,7 @@ func (d *Doc) cleanupTextAfterTxn(tx *Txn) {
 		if after == beforeClock {
 			continue
 		}
-		tx.iterateStructs(l, beforeClock, after, func(it *Item) {
+		tx.iterateStructs(l, beforeClock, after, func(it *item) {
 			if it.kind == kindItem && !it.deleted() && it.ckind == contentFormat {
 				addFull(it.parent)
 			}
@@ -419,7 +419,7 @@ func (d *Doc) cleanupTextAfterTxn(tx *Txn) {
 				if r.clock >= state {
 					break
 				}
-				tx.iterateStructs(l, r.clock, r.len, func(it *Item) {
+				tx.iterateStructs(l, r.clock, r.len, func(it *item) {
 					if it.kind != kindItem || it.parent == nil || !it.parent.hasFormatting || inFull[it.parent] {
 						return
 					}
@@ -460,7 +460,7 @@ func deleteText(tx *Txn, pos *textPos, length int) *textPos {
 	if start != nil {
 		cleanupFormattingGap(tx, start, pos.right, startAttrs, pos.attrs)
 	}
-	var ref *Item
+	var ref *item
 	if pos.left != nil {
 		ref = pos.left
 	} else {

@@ -11,7 +11,7 @@ type Txn struct {
 	doc          *Doc
 	ds           deleteSet
 	beforeState  map[uint64]int // recorded lazily: a client absent here is unchanged
-	mergeStructs []*Item
+	mergeStructs []*item
 	changed      map[*typeCore]struct{}
 	origin       any
 	local        bool
@@ -32,7 +32,7 @@ func (tx *Txn) before(client uint64) int {
 }
 
 // addStruct appends a struct to the store, remembering the client's state before the transaction.
-func (tx *Txn) addStruct(it *Item) bool {
+func (tx *Txn) addStruct(it *item) bool {
 	c := it.id.Client
 	if _, ok := tx.beforeState[c]; !ok {
 		tx.beforeState[c] = tx.doc.store.state(c)
@@ -42,7 +42,7 @@ func (tx *Txn) addStruct(it *Item) bool {
 
 // addChanged records that t changed, with Yjs's rule: only types that
 // existed before the transaction and are not deleted count.
-func (tx *Txn) addChanged(t *typeCore, _ *Item) {
+func (tx *Txn) addChanged(t *typeCore, _ *item) {
 	if t == nil || (t.markers == nil && !t.isText()) {
 		return
 	}

@@ -34,9 +34,9 @@ func (k TypeKind) hasMarkers() bool { return k == KindArray || k == KindText || 
 // typeCore is the state shared by every kind of type (Yjs's AbstractType).
 type typeCore struct {
 	doc      *Doc
-	item     *Item
-	start    *Item
-	entries  map[string]*Item
+	item     *item
+	start    *item
+	entries  map[string]*item
 	keys     []string // order in which keys entered entries (JavaScript Map order)
 	length   int
 	kind     TypeKind
@@ -60,9 +60,9 @@ func newTypeCore(kind TypeKind, name string) *typeCore {
 
 func (t *typeCore) isText() bool { return t.kind == KindText || t.kind == KindXmlText }
 
-func (t *typeCore) setEntry(key string, it *Item) {
+func (t *typeCore) setEntry(key string, it *item) {
 	if t.entries == nil {
-		t.entries = make(map[string]*Item)
+		t.entries = make(map[string]*item)
 	}
 	if _, ok := t.entries[key]; !ok {
 		t.keys = append(t.keys, key)
@@ -93,7 +93,7 @@ func (t *typeCore) value() any {
 
 // integrateType attaches t to the document and applies preliminary content,
 // in the order Yjs does: list children first, then attributes / map entries.
-func (t *typeCore) integrateType(tx *Txn, it *Item) {
+func (t *typeCore) integrateType(tx *Txn, it *item) {
 	t.doc = tx.doc
 	t.item = it
 	p := t.prelim
@@ -167,7 +167,7 @@ func (p *prelim) get(key string) (any, bool) {
 const maxSearchMarkers = 80
 
 type marker struct {
-	p         *Item
+	p         *item
 	index     int
 	timestamp uint64
 }
@@ -230,7 +230,7 @@ func (t *typeCore) findMarker(index int) *marker {
 	return ml.mark(p, pindex)
 }
 
-func (ml *markerList) mark(p *Item, index int) *marker {
+func (ml *markerList) mark(p *item, index int) *marker {
 	markerClock++
 	if len(ml.list) >= maxSearchMarkers {
 		oldest := ml.list[0]

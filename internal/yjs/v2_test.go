@@ -12,7 +12,7 @@ import (
 
 // TestUpdateV2FromYjs: the sessions of the differential set, converted to
 // update format v2 by yjs, replay through ApplyUpdateV2 to the same final
-// state; yjs's v2 full-state encoding converts to the same v1 bytes as
+// state (and snapshot); yjs's v2 full-state encoding converts to the same v1 bytes as
 // yjs's own converter gives.
 func TestUpdateV2FromYjs(t *testing.T) {
 	f, err := os.Open("testdata/differential/v2-scenarios.bin.gz")
@@ -40,6 +40,7 @@ func TestUpdateV2FromYjs(t *testing.T) {
 		}
 		state2 := d.ReadVarBytes()
 		state1 := d.ReadVarBytes()
+		snap := d.ReadVarBytes()
 		if d.Err() != nil {
 			t.Fatal(d.Err())
 		}
@@ -54,6 +55,12 @@ func TestUpdateV2FromYjs(t *testing.T) {
 		got, _ := doc.EncodeStateAsUpdate(nil)
 		if !bytes.Equal(got, final.state) || docState(doc) != final.json {
 			t.Errorf("%s: v2 replay differs from v1 replay", s.name)
+		}
+		if got := doc.Snapshot().Encode(); !bytes.Equal(got, snap) {
+			t.Errorf("%s: snapshot %x, want %x", s.name, got, snap)
+		}
+		if ds, err := DecodeSnapshot(snap); err != nil || !ds.Equal(doc.Snapshot()) {
+			t.Errorf("%s: decoded snapshot differs (%v)", s.name, err)
 		}
 		conv, err := ConvertUpdateV2ToV1(state2)
 		if err != nil {

@@ -18,6 +18,7 @@ for (const s of ss) {
   const v2 = Y.encodeStateAsUpdateV2(d)
   encoding.writeVarUint8Array(e, v2)
   encoding.writeVarUint8Array(e, Y.convertUpdateFormatV2ToV1(v2))
+  encoding.writeVarUint8Array(e, Y.encodeSnapshot(Y.snapshot(d)))
 }
 writeFileSync(dst, gzipSync(encoding.toUint8Array(e), { level: 9 }))
 console.log(`wrote ${ss.length} scenarios in v2`)
