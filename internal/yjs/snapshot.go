@@ -1,6 +1,5 @@
 package yjs
 
-
 // Snapshot is Yjs's snapshot: the state vector and the deleted ranges of a
 // document at one moment.
 type Snapshot struct {
