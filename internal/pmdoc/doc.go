@@ -54,5 +54,6 @@
 //   - a reference definition inside a quote followed by lazy lines;
 //   - an empty nested list item ("- 1.") followed by a blank line and more
 //     indented content;
-//   - tabs right after ">" or a list marker that open indented code.
+//   - tabs right after ">" or a list marker (inside a quote) that open
+//     indented code: goldmark counts their columns differently.
 package pmdoc

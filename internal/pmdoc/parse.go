@@ -76,13 +76,17 @@ func fillDoc(content []*Node) *Node {
 }
 
 func (c *converter) linesText(n ast.Node) string {
-	var b strings.Builder
 	lines := n.Lines()
-	inItem := false
-	if _, isPara := n.(*ast.Paragraph); isPara || n.Kind() == ast.KindTextBlock || n.Kind() == ast.KindHeading {
+	if lines.Len() == 1 {
+		seg := lines.At(0)
+		return string(seg.Value(c.src))
+	}
+	var b strings.Builder
+	itemCol := -1
+	if k := n.Kind(); k == ast.KindParagraph || k == ast.KindTextBlock || k == ast.KindHeading {
 		for p := n.Parent(); p != nil; p = p.Parent() {
 			if p.Kind() == ast.KindListItem {
-				inItem = true
+				itemCol = c.contentColumn(p)
 				break
 			}
 		}
@@ -90,14 +94,43 @@ func (c *converter) linesText(n ast.Node) string {
 	for i := 0; i < lines.Len(); i++ {
 		seg := lines.At(i)
 		v := seg.Value(c.src)
-		// A lazy continuation line inside a list item is less indented than
-		// the item; markdown-it strips all of its indentation.
-		if inItem && i > 0 && seg.Padding == 0 && (seg.Start == 0 || c.src[seg.Start-1] == '\n') {
+		// A lazy continuation line inside a list item starts left of the
+		// item's content; markdown-it strips all of its indentation.
+		if i > 0 && itemCol >= 0 && c.column(seg) < itemCol {
 			v = bytes.TrimLeft(v, " \t")
 		}
 		b.Write(v)
 	}
 	return b.String()
+}
+
+// column is the display column (tabs to stops of four) where seg starts.
+func (c *converter) column(seg text.Segment) int {
+	start := seg.Start
+	ls := bytes.LastIndexByte(c.src[:start], '\n') + 1
+	col := 0
+	for _, ch := range c.src[ls:start] {
+		if ch == '\t' {
+			col += 4 - col%4
+		} else {
+			col++
+		}
+	}
+	return col - seg.Padding
+}
+
+// contentColumn is the column where a list item's first line of content
+// starts, or -1 when it has none.
+func (c *converter) contentColumn(item ast.Node) int {
+	for ch := item.FirstChild(); ch != nil; ch = ch.FirstChild() {
+		if ch.Lines() != nil && ch.Lines().Len() > 0 {
+			return c.column(ch.Lines().At(0))
+		}
+		if ch.Kind() == ast.KindFencedCodeBlock || ch.Kind() == kindHTMLBlock || ch.Kind() == kindTable {
+			return -1
+		}
+	}
+	return -1
 }
 
 // blocks converts the children of a container tokenized at level. swallow

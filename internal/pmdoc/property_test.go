@@ -48,10 +48,28 @@ func (g *docGen) marks() []Mark {
 	return ms
 }
 
+var hazards = []string{"# x", "- y", "1. z", "3) w", "+ p", "> q", "<b>x</b>", "  lead", "\tTab", "trail  ", "a\nb", "\u00a0nb\u00a0", "a\u2028b", "``", "***", "_a_", "[x](y)", "![i](j)", "&amp;", "\\", "|", "~~s~~", "<!--civic-ref type=\"record\" id=\"x\" label=\"y\"-->", "    four", "= =", "---", "#", "x #", " ", "é_é", "a_b", "𝕏_𝕏"}
+
+func (g *docGen) hazard() *Node {
+	ms := g.marks()
+	if g.r.Intn(4) == 0 {
+		ms = []Mark{{Type: "code"}}
+	}
+	if g.r.Intn(5) == 0 {
+		t := "a \"b\" (c)"
+		ms = addMark(ms, Mark{Type: "link", Href: "a b(c)\\d", Title: &t})
+	}
+	return textNode(hazards[g.r.Intn(len(hazards))], ms)
+}
+
 func (g *docGen) inline() []*Node {
 	var out []*Node
 	n := 1 + g.r.Intn(5)
 	for i := 0; i < n; i++ {
+		if !g.safe && g.r.Intn(3) == 0 {
+			out = appendInline(out, g.hazard())
+			continue
+		}
 		switch k := g.r.Intn(10); {
 		case k < 6:
 			if len(out) > 0 {
@@ -105,8 +123,14 @@ func (g *docGen) block(depth int, prevType string) *Node {
 		}
 		switch k {
 		case 0, 1:
+			if !g.safe && g.r.Intn(6) == 0 {
+				return newNode("paragraph", nil) // editors make empty paragraphs
+			}
 			return newNode("paragraph", nil, g.inline()...)
 		case 2:
+			if !g.safe && g.r.Intn(4) == 0 {
+				return newNode("heading", map[string]any{"level": 1 + g.r.Intn(8)}, g.inline()...)
+			}
 			return newNode("heading", map[string]any{"level": 1 + g.r.Intn(6)}, textNode(g.words(2), nil))
 		case 3:
 			return newNode("code_block", map[string]any{"params": []string{"", "js", "text"}[g.r.Intn(3)]}, textNode(g.words(3)+"\n  "+g.words(2), nil))

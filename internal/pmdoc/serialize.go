@@ -274,6 +274,15 @@ func (s *serState) table(n *Node) {
 
 var multiNL = regexp.MustCompile(`\n+`)
 
+// jsSlice is Array.prototype.slice for non-negative bounds.
+func jsSlice(ms []Mark, from, to int) []Mark {
+	from, to = min(from, len(ms)), min(to, len(ms))
+	if from >= to {
+		return nil
+	}
+	return ms[from:to]
+}
+
 func isExpel(m Mark) bool { return m.Type == "em" || m.Type == "strong" }
 func isMixable(m Mark) bool {
 	return m.Type == "em" || m.Type == "strong" || m.Type == "link"
@@ -514,18 +523,20 @@ func (s *serState) renderInline(parent *Node, fromBlockStart bool) {
 					break
 				}
 				if m.eq(o) {
+					// JS Array.slice clamps its bounds; j indexes active,
+					// which may be longer than marks.
 					var nm []Mark
 					if i > j {
-						nm = append(nm, marks[:j]...)
+						nm = append(nm, jsSlice(marks, 0, j)...)
 						nm = append(nm, m)
-						nm = append(nm, marks[j:i]...)
-						nm = append(nm, marks[i+1:ln]...)
+						nm = append(nm, jsSlice(marks, j, i)...)
+						nm = append(nm, jsSlice(marks, i+1, ln)...)
 						marks = nm
 					} else if j > i {
-						nm = append(nm, marks[:i]...)
-						nm = append(nm, marks[i+1:j]...)
+						nm = append(nm, jsSlice(marks, 0, i)...)
+						nm = append(nm, jsSlice(marks, i+1, j)...)
 						nm = append(nm, m)
-						nm = append(nm, marks[j:ln]...)
+						nm = append(nm, jsSlice(marks, j, ln)...)
 						marks = nm
 					}
 					continue outer
