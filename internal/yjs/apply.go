@@ -26,14 +26,35 @@ func (d *Doc) ApplyUpdate(update []byte) error {
 // OnUpdate handlers). changed reports whether the document changed: new
 // structs or deletions were integrated (Yjs's rule for emitting an update).
 func (d *Doc) ApplyUpdateOrigin(update []byte, origin any) (changed bool, err error) {
-	buf := bytes.Clone(update)
-	dec := &v1Decoder{}
-	dec.d.Init(buf)
-	u, err := decodeUpdate(dec, &d.alloc, len(update))
+	if d.dec == nil {
+		d.dec = &v1Decoder{}
+	}
+	d.dec.d.Init(bytes.Clone(update))
+	u, err := decodeUpdateInto(d.dec, &d.alloc, len(update), d.scratchUpdate())
 	if err != nil {
 		return false, err
 	}
 	return d.applyDecoded(u, origin)
+}
+
+// scratchUpdate returns a reusable decodedUpdate: nothing keeps the decoded
+// slices after integration (pending structs are copied out).
+func (d *Doc) scratchUpdate() *decodedUpdate {
+	if d.inApply {
+		return &decodedUpdate{}
+	}
+	u := d.scratch
+	if u == nil {
+		u = &decodedUpdate{}
+		d.scratch = u
+	}
+	for i := range u.blocks {
+		clear(u.blocks[i].structs)
+		u.blocks[i].structs = u.blocks[i].structs[:0]
+	}
+	u.blocks = u.blocks[:0]
+	u.ds.reset()
+	return u
 }
 
 // ApplyUpdateV2 integrates an update in format v2.
@@ -60,10 +81,16 @@ func (d *Doc) applyDecoded(u *decodedUpdate, origin any) (bool, error) {
 			}
 		}
 	}
-	changed, _, err := d.transact(origin, false, func(tx *Txn) error {
-		d.readUpdate(tx, u)
-		return nil
-	})
+	if d.applyFn == nil {
+		d.applyFn = func(tx *Txn) error {
+			d.readUpdate(tx, d.applying)
+			return nil
+		}
+	}
+	prev, prevIn := d.applying, d.inApply
+	d.applying, d.inApply = u, true
+	changed, _, err := d.transact(origin, false, d.applyFn)
+	d.applying, d.inApply = prev, prevIn
 	return changed, err
 }
 
@@ -113,30 +140,67 @@ func (d *Doc) readUpdate(tx *Txn, u *decodedUpdate) {
 }
 
 type refCursor struct {
-	client uint64
-	refs   []*item
-	i      int
+	client  uint64
+	refs    []*item
+	i       int
+	removed bool
+}
+
+// cursorSet maps clients to cursors; updates carry few clients, so a sorted
+// slice beats a map.
+type cursorSet []refCursor
+
+func (cs cursorSet) get(client uint64) *refCursor {
+	lo, hi := 0, len(cs)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if cs[m].client < client {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(cs) && cs[lo].client == client && !cs[lo].removed {
+		return &cs[lo]
+	}
+	return nil
 }
 
 // integrateStructs integrates what it can and returns the rest with the
 // missing state, following Yjs's stack algorithm exactly (the order decides
 // how items split and which ones wait).
 func (d *Doc) integrateStructs(tx *Txn, u *decodedUpdate) *pendingStructs {
-	cursors := map[uint64]*refCursor{}
+	cs := d.cursorBuf[:0]
 	for _, b := range u.blocks {
-		cursors[b.client] = &refCursor{client: b.client, refs: b.structs} // a later block replaces an earlier one
+		cs = append(cs, refCursor{client: b.client, refs: b.structs})
 	}
+	// sort by client; a later block of the same client replaces an earlier one
+	slices.SortStableFunc(cs, func(a, b refCursor) int { return cmpUint(a.client, b.client) })
+	w := 0
+	for i := range cs {
+		if i+1 < len(cs) && cs[i+1].client == cs[i].client {
+			continue
+		}
+		cs[w] = cs[i]
+		w++
+	}
+	cs = cs[:w]
+	cursors := cursorSet(cs)
+	defer func() {
+		clear(cs)
+		d.cursorBuf = cs[:0]
+	}()
 	if len(cursors) == 0 {
 		return nil
 	}
-	ids := make([]uint64, 0, len(cursors))
-	for c := range cursors {
-		ids = append(ids, c)
+	ids := d.idBuf[:0]
+	for i := range cursors {
+		ids = append(ids, cursors[i].client)
 	}
-	slices.Sort(ids)
+	defer func() { d.idBuf = ids[:0] }()
 	nextTarget := func() *refCursor {
 		for len(ids) > 0 {
-			t := cursors[ids[len(ids)-1]]
+			t := cursors.get(ids[len(ids)-1])
 			if t != nil && t.i < len(t.refs) {
 				return t
 			}
@@ -149,15 +213,21 @@ func (d *Doc) integrateStructs(tx *Txn, u *decodedUpdate) *pendingStructs {
 		return nil
 	}
 	var stack []*item
-	restClients := map[uint64][]*item{}
+	var restClients map[uint64][]*item
 	var restOrder []uint64
-	missingSV := map[uint64]int{}
+	var missingSV map[uint64]int
 	updateMissing := func(client uint64, clock int) {
+		if missingSV == nil {
+			missingSV = map[uint64]int{}
+		}
 		if m, ok := missingSV[client]; !ok || m > clock {
 			missingSV[client] = clock
 		}
 	}
 	setRest := func(client uint64, items []*item) {
+		if restClients == nil {
+			restClients = map[uint64][]*item{}
+		}
 		if _, ok := restClients[client]; !ok {
 			restOrder = append(restOrder, client)
 		}
@@ -165,14 +235,35 @@ func (d *Doc) integrateStructs(tx *Txn, u *decodedUpdate) *pendingStructs {
 	}
 	head := cur.refs[cur.i]
 	cur.i++
-	state := map[uint64]int{}
+	// local clocks seen so far (Yjs caches them per client)
+	stateC := d.stateBuf[:0]
+	defer func() { d.stateBuf = stateC[:0] }()
+	localState := func(client uint64) int {
+		for _, e := range stateC {
+			if e.client == client {
+				return e.clock
+			}
+		}
+		st := d.store.state(client)
+		stateC = append(stateC, clientClock{client, st})
+		return st
+	}
+	setState := func(client uint64, clock int) {
+		for i := range stateC {
+			if stateC[i].client == client {
+				stateC[i].clock = clock
+				return
+			}
+		}
+		stateC = append(stateC, clientClock{client, clock})
+	}
 	addStackToRest := func() {
 		for _, it := range stack {
 			client := it.id.Client
-			if c := cursors[client]; c != nil {
+			if c := cursors.get(client); c != nil {
 				c.i--
 				setRest(client, append([]*item(nil), c.refs[c.i:]...))
-				delete(cursors, client)
+				c.removed = true
 				c.i = 0
 				c.refs = nil
 			} else {
@@ -184,11 +275,7 @@ func (d *Doc) integrateStructs(tx *Txn, u *decodedUpdate) *pendingStructs {
 	}
 	for {
 		if head.kind != kindSkip {
-			local, ok := state[head.id.Client]
-			if !ok {
-				local = d.store.state(head.id.Client)
-				state[head.id.Client] = local
-			}
+			local := localState(head.id.Client)
 			offset := local - head.id.Clock
 			if offset < 0 {
 				stack = append(stack, head)
@@ -202,7 +289,7 @@ func (d *Doc) integrateStructs(tx *Txn, u *decodedUpdate) *pendingStructs {
 				}
 				if isMissing {
 					stack = append(stack, head)
-					refs := cursors[missing]
+					refs := cursors.get(missing)
 					if refs == nil || refs.i == len(refs.refs) {
 						updateMissing(missing, d.store.state(missing))
 						addStackToRest()
@@ -217,7 +304,7 @@ func (d *Doc) integrateStructs(tx *Txn, u *decodedUpdate) *pendingStructs {
 					} else {
 						integrateGC(tx, head, offset)
 					}
-					state[head.id.Client] = head.id.Clock + head.length
+					setState(head.id.Client, head.id.Clock+head.length)
 				}
 			}
 		}
@@ -240,20 +327,27 @@ func (d *Doc) integrateStructs(tx *Txn, u *decodedUpdate) *pendingStructs {
 		return nil
 	}
 	// Yjs encodes the rest (clients in decreasing order) and reads it back later
-	slices.SortFunc(restOrder, func(a, b uint64) int {
-		if a > b {
-			return -1
-		}
-		if a < b {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(restOrder, cmpClientDesc)
 	pu := &decodedUpdate{}
 	for _, c := range restOrder {
 		pu.blocks = append(pu.blocks, clientBlock{client: c, structs: restClients[c]})
 	}
 	return &pendingStructs{missing: missingSV, update: pu}
+}
+
+type clientClock struct {
+	client uint64
+	clock  int
+}
+
+func cmpUint(a, b uint64) int {
+	if a < b {
+		return -1
+	}
+	if a > b {
+		return 1
+	}
+	return 0
 }
 
 // applyDeleteSet is Yjs's readAndApplyDeleteSet; it returns the ranges that

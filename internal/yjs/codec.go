@@ -188,9 +188,13 @@ func malformed(err error) error { return fmt.Errorf("%w: %w", ErrMalformed, err)
 // private copy of the input. It validates what Yjs would trip over later:
 // zero lengths, clocks past 2^53, references to a client's own future.
 func decodeUpdate(dec structDecoder, a *itemAlloc, inputLen int) (*decodedUpdate, error) {
+	return decodeUpdateInto(dec, a, inputLen, &decodedUpdate{})
+}
+
+// decodeUpdateInto is decodeUpdate filling u (its slices are reused).
+func decodeUpdateInto(dec structDecoder, a *itemAlloc, inputLen int, u *decodedUpdate) (*decodedUpdate, error) {
 	r := dec.rest()
 	budget := uint64(inputLen)*8 + 1024 // structs an input of this size can describe
-	u := &decodedUpdate{}
 	nClients := r.ReadVarUint()
 	if r.Err() != nil {
 		return nil, malformed(r.Err())
@@ -198,7 +202,6 @@ func decodeUpdate(dec structDecoder, a *itemAlloc, inputLen int) (*decodedUpdate
 	if nClients > uint64(r.Remaining()) {
 		return nil, malformed(lib0.ErrUnexpectedEnd)
 	}
-	u.blocks = make([]clientBlock, 0, nClients)
 	for i := uint64(0); i < nClients; i++ {
 		nStructs := r.ReadVarUint()
 		client := dec.readClient()
@@ -210,7 +213,13 @@ func decodeUpdate(dec structDecoder, a *itemAlloc, inputLen int) (*decodedUpdate
 			return nil, malformed(fmt.Errorf("%d structs cannot fit in %d bytes", nStructs, inputLen))
 		}
 		budget -= nStructs
-		structs := make([]*item, 0, min(int(nStructs), 1024))
+		var structs []*item
+		if len(u.blocks) < cap(u.blocks) {
+			structs = u.blocks[:len(u.blocks)+1][len(u.blocks)].structs[:0]
+		}
+		if structs == nil {
+			structs = make([]*item, 0, min(int(nStructs), 1024))
+		}
 		for j := uint64(0); j < nStructs; j++ {
 			it, err := readStruct(dec, a, client, clock)
 			if err != nil {

@@ -67,6 +67,16 @@ type Doc struct {
 	alloc      itemAlloc
 	encodeHint int // size of the last full encoding, to size the next buffer
 
+	// reusable state of ApplyUpdate
+	dec       *v1Decoder
+	scratch   *decodedUpdate
+	applying  *decodedUpdate
+	inApply   bool
+	applyFn   func(*Txn) error
+	cursorBuf []refCursor
+	idBuf     []uint64
+	stateBuf  []clientClock
+
 	updateHandlers []*updateHandler
 
 	// scratch sets for conflict resolution in integrate
