@@ -173,3 +173,34 @@ func TestMalformedUpdateLeavesDocUnchanged(t *testing.T) {
 		t.Errorf("document changed by truncated updates: %q", d.Text("t").String())
 	}
 }
+
+// TestInvalidUTF8FromGoIsRepaired: peers decode UTF-8 strictly (lib0 uses a
+// fatal TextDecoder), so invalid bytes from Go callers become U+FFFD.
+func TestInvalidUTF8FromGoIsRepaired(t *testing.T) {
+	a := NewDoc(Options{ClientID: 1})
+	el := NewXmlElement("p\xff")
+	el.SetAttribute(nil, "k\xfe", "v\xfd")
+	x := NewXmlText()
+	x.Insert(nil, 0, "a\xffb", nil)
+	el.Insert(nil, 0, x)
+	u, err := a.Transact(nil, func(tx *Txn) error {
+		a.Map("m").Set(tx, "key\xff", []any{"x\xff"})
+		return a.XmlFragment("f").Insert(tx, 0, el)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewDoc(Options{ClientID: 2})
+	if err := b.ApplyUpdate(u); err != nil {
+		t.Fatalf("peer rejects our update: %v", err)
+	}
+	if got := b.XmlFragment("f").String(); got != "<p\ufffd k\ufffd=\"v\ufffd\">a\ufffdb</p\ufffd>" {
+		t.Errorf("got %q", got)
+	}
+	if got, _ := lib0.Stringify(ToJSON(b.Map("m"))); got != "{\"key\ufffd\":[\"x\ufffd\"]}" {
+		t.Errorf("map %s", got)
+	}
+	if x.Len() != 3 {
+		t.Errorf("length %d", x.Len())
+	}
+}

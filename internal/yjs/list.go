@@ -225,6 +225,7 @@ func typeListDelete(tx *Txn, parent *typeCore, index, length int) error {
 
 // typeMapSet sets key on a map-like type (Map, element attributes).
 func typeMapSet(tx *Txn, parent *typeCore, key string, v any) error {
+	key = lib0.ValidString(key)
 	left := parent.entries[key]
 	it := newLocalItem(tx, left, nil, parent)
 	it.parentSub = key

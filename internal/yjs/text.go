@@ -537,6 +537,14 @@ func textInsert(tx *Txn, t *typeCore, index int, s string, attrs *lib0.Object) e
 	if len(s) == 0 {
 		return nil
 	}
+	s = lib0.ValidString(s)
+	if attrs != nil {
+		n, err := lib0.Normalize(attrs)
+		if err != nil {
+			return err
+		}
+		attrs = n.(*lib0.Object)
+	}
 	pos := findPosition(tx, t, index, attrs == nil)
 	if attrs == nil {
 		attrs = lib0.NewObject()
@@ -570,6 +578,9 @@ func textFormat(tx *Txn, t *typeCore, index, length int, attrs *lib0.Object) {
 	if length == 0 || attrs == nil {
 		return
 	}
+	if n, err := lib0.Normalize(attrs); err == nil {
+		attrs = n.(*lib0.Object)
+	}
 	pos := findPosition(tx, t, index, false)
 	if pos.right == nil {
 		return
@@ -586,10 +597,16 @@ func textApplyDelta(tx *Txn, t *typeCore, delta []DeltaOp) error {
 		} else {
 			attrs = attrs.Clone()
 		}
+		if n, err := lib0.Normalize(attrs); err == nil {
+			attrs = n.(*lib0.Object)
+		}
 		switch {
 		case op.Insert != nil:
-			if s, ok := op.Insert.(string); ok && len(s) == 0 {
-				continue
+			if s, ok := op.Insert.(string); ok {
+				if len(s) == 0 {
+					continue
+				}
+				op.Insert = lib0.ValidString(s)
 			}
 			if err := insertText(tx, t, pos, op.Insert, attrs); err != nil {
 				return err

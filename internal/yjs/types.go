@@ -77,7 +77,7 @@ func truthy(v any) bool {
 // fragment or element. It integrates as Yjs does: the element's item, its
 // children depth first, then its attributes.
 func NewXmlElement(nodeName string) XmlElement {
-	t := newTypeCore(KindXmlElement, nodeName)
+	t := newTypeCore(KindXmlElement, lib0.ValidString(nodeName))
 	t.prelim = &prelim{}
 	return XmlElement{t}
 }
@@ -237,6 +237,7 @@ func (t *typeCore) mapAll() *lib0.Object {
 }
 
 func (t *typeCore) mapSet(tx *Txn, key string, v any) error {
+	key = lib0.ValidString(key)
 	if t.isPrelim() {
 		if _, isUndefined := v.(lib0.Undefined); !isUndefined && v != nil {
 			if _, _, err := classify(v); err != nil {

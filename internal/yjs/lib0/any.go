@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -128,10 +130,12 @@ func arrayIndex(k string) (uint64, bool) {
 // maps have no order. Unknown types yield an error.
 func Normalize(v any) (any, error) {
 	switch x := v.(type) {
-	case nil, Undefined, bool, float64, string, BigInt, []byte:
+	case nil, Undefined, bool, float64, BigInt, []byte:
 		return x, nil
+	case string:
+		return ValidString(x), nil
 	case *Object:
-		return x, nil
+		return sanitizeObject(x)
 	case int:
 		return float64(x), nil
 	case int8:
@@ -155,6 +159,7 @@ func Normalize(v any) (any, error) {
 	case float32:
 		return float64(x), nil
 	case []any:
+		changed := false
 		out := make([]any, len(x))
 		for i, e := range x {
 			n, err := Normalize(e)
@@ -162,12 +167,16 @@ func Normalize(v any) (any, error) {
 				return nil, err
 			}
 			out[i] = n
+			changed = changed || !SameValue(n, e)
+		}
+		if !changed {
+			return x, nil // keep identity: Yjs compares attribute values with ===
 		}
 		return out, nil
 	case []string:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = e
+			out[i] = ValidString(e)
 		}
 		return out, nil
 	case map[string]any:
@@ -187,6 +196,42 @@ func Normalize(v any) (any, error) {
 		return o, nil
 	}
 	return nil, fmt.Errorf("lib0: unsupported value type %T", v)
+}
+
+// ValidString replaces invalid UTF-8 by U+FFFD, so that JavaScript peers
+// (whose decoders reject invalid UTF-8) accept what Go writes.
+func ValidString(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// sanitizeObject normalizes the values and keys of o, returning o itself
+// when nothing changes (object identity matters to Yjs).
+func sanitizeObject(o *Object) (*Object, error) {
+	var out *Object
+	for i := 0; i < o.Len(); i++ {
+		k, v := o.keys[i], o.vals[i]
+		n, err := Normalize(v)
+		if err != nil {
+			return nil, err
+		}
+		vk := ValidString(k)
+		if out == nil && (vk != k || !SameValue(n, v)) {
+			out = NewObject()
+			for j := 0; j < i; j++ {
+				out.Set(o.keys[j], o.vals[j])
+			}
+		}
+		if out != nil {
+			out.Set(vk, n)
+		}
+	}
+	if out == nil {
+		return o, nil
+	}
+	return out, nil
 }
 
 // WriteAny appends v with lib0's writeAny rules: integers with |n| <= 2^31-1
