@@ -100,3 +100,22 @@ func TestTopLevelTextKept(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestRepairPathsPointAtTheContent(t *testing.T) {
+	doc := yjs.NewDoc(yjs.Options{ClientID: 5})
+	frag := doc.XmlFragment(Fragment)
+	p := yjs.NewXmlElement("paragraph")
+	x := yjs.NewXmlText()
+	if err := x.ApplyDelta(nil, []yjs.DeltaOp{{Insert: "ok"}}); err != nil {
+		t.Fatal(err)
+	}
+	mustInsert(t, p, x)
+	bad := yjs.NewXmlElement("bulletList")
+	if _, err := doc.Transact(nil, func(tx *yjs.Txn) error { return frag.Insert(tx, 0, p, bad) }); err != nil {
+		t.Fatal(err)
+	}
+	_, repairs := ReadFragment(frag)
+	if len(repairs) != 1 || repairs[0].Path != "1:bulletList" {
+		t.Fatalf("repairs = %+v, want one at 1:bulletList", repairs)
+	}
+}

@@ -155,7 +155,7 @@ func DocumentToMarkdown(doc *yjs.Doc) string {
 // this reader never changes the document and keeps the text (see the
 // package documentation).
 type Repair struct {
-	Path   string // position in the fragment, e.g. "2/bullet_list/0/list_item"
+	Path   string // position in the fragment, e.g. "2:bullet_list/0:listItem"
 	Reason string
 }
 
@@ -165,33 +165,12 @@ type Repair struct {
 // repairs made are reported.
 func ReadFragment(frag yjs.XmlFragment) (*Node, []Repair) {
 	r := &reader{}
-	var blocks []*Node
-	for i, ch := range frag.Children() {
-		p := rpath{idx: i}
-		blocks = append(blocks, r.block(ch, &p)...)
+	children := frag.Children()
+	blocks := make([]*Node, 0, len(children))
+	for _, ch := range children {
+		blocks = r.block(blocks, ch)
 	}
 	return &Node{Type: "doc", Content: blocks}, r.repairs
-}
-
-// rpath is a lazily printed position (only repairs need it as a string).
-type rpath struct {
-	parent *rpath
-	name   string // element name, or "" for a child index
-	idx    int
-}
-
-func (p *rpath) String() string {
-	if p == nil {
-		return ""
-	}
-	seg := p.name
-	if seg == "" {
-		seg = strconv.Itoa(p.idx)
-	}
-	if p.parent == nil {
-		return seg
-	}
-	return p.parent.String() + "/" + seg
 }
 
 type reader struct {
@@ -210,13 +189,65 @@ func (r *reader) node(typ string) *Node {
 	return n
 }
 
-func (r *reader) note(path *rpath, format string, args ...any) {
-	r.repairs = append(r.repairs, Repair{Path: path.String(), Reason: fmt.Sprintf(format, args...)})
+// note records a repair; the position is worked out only then, by walking
+// up the Yjs tree.
+func (r *reader) note(at any, format string, args ...any) {
+	r.repairs = append(r.repairs, Repair{Path: yPath(at), Reason: fmt.Sprintf(format, args...)})
+}
+
+func yPath(v any) string {
+	var segs []string
+	for {
+		var parent any
+		var id yjs.ID
+		var ok bool
+		name := "#text"
+		switch x := v.(type) {
+		case yjs.XmlElement:
+			name, parent = x.NodeName(), x.Parent()
+			id, ok = x.ID()
+		case yjs.XmlText:
+			parent = x.Parent()
+			id, ok = x.ID()
+		}
+		if parent == nil || !ok {
+			break
+		}
+		segs = append(segs, strconv.Itoa(childIndex(parent, id))+":"+name)
+		v = parent
+	}
+	for i, j := 0, len(segs)-1; i < j; i, j = i+1, j-1 {
+		segs[i], segs[j] = segs[j], segs[i]
+	}
+	return strings.Join(segs, "/")
+}
+
+func childIndex(parent any, id yjs.ID) int {
+	var children []any
+	switch p := parent.(type) {
+	case yjs.XmlElement:
+		children = p.Children()
+	case yjs.XmlFragment:
+		children = p.Children()
+	}
+	for i, ch := range children {
+		var cid yjs.ID
+		switch c := ch.(type) {
+		case yjs.XmlElement:
+			cid, _ = c.ID()
+		case yjs.XmlText:
+			cid, _ = c.ID()
+		}
+		if cid == id {
+			return i
+		}
+	}
+	return -1
 }
 
 // elementNode builds a node of type typ with the element's schema
 // attributes (defaults for missing ones, unknown ones ignored).
-func (r *reader) elementNode(el yjs.XmlElement, typ string, content ...*Node) *Node {
+func (r *reader) elementNode(el yjs.XmlElement, typ string, content []*Node) *Node {
 	n := r.node(typ)
 	n.Content = content
 	spec := schema[typ]
@@ -276,53 +307,55 @@ func sharedAttrs(el yjs.XmlElement, typ string) map[string]any {
 	return nil
 }
 
-// block reads a node in block position.
-func (r *reader) block(v any, path *rpath) []*Node {
+// block appends the node(s) read from v in block position.
+func (r *reader) block(out []*Node, v any) []*Node {
 	switch x := v.(type) {
 	case yjs.XmlText:
-		inl := r.text(x, path)
+		inl := r.text(nil, x)
 		if len(inl) == 0 {
-			return nil
+			return out
 		}
-		r.note(path, "text outside a block kept as a paragraph")
-		return []*Node{{Type: "paragraph", Content: inl}}
+		r.note(x, "text outside a block kept as a paragraph")
+		p := r.node("paragraph")
+		p.Content = inl
+		return append(out, p)
 	case yjs.XmlElement:
-		return r.element(x, path)
-	}
-	return nil
-}
-
-func (r *reader) blocks(el yjs.XmlElement, path *rpath) []*Node {
-	var out []*Node
-	for i, ch := range el.Children() {
-		p := rpath{parent: path, idx: i}
-		out = append(out, r.block(ch, &p)...)
+		return r.element(out, x)
 	}
 	return out
 }
 
-func (r *reader) element(el yjs.XmlElement, parent *rpath) []*Node {
+func (r *reader) blocks(el yjs.XmlElement) []*Node {
+	children := el.Children()
+	out := make([]*Node, 0, len(children))
+	for _, ch := range children {
+		out = r.block(out, ch)
+	}
+	return out
+}
+
+func (r *reader) element(out []*Node, el yjs.XmlElement) []*Node {
 	name := el.NodeName()
-	here := rpath{parent: parent, name: name}
-	path := &here
 	spec := schema[name]
 	switch {
 	case spec == nil || name == "doc" || name == "text":
-		r.note(path, "unknown element %q kept as its content", name)
-		return r.unwrap(el, path)
+		r.note(el, "unknown element %q kept as its content", name)
+		return r.unwrap(out, el)
 	case spec.inline:
-		inl := r.inlineElement(el, parent)
+		inl := r.inlineElement(nil, el)
 		if len(inl) == 0 {
-			return nil
+			return out
 		}
-		r.note(path, "inline %q outside a paragraph wrapped in one", name)
-		return []*Node{{Type: "paragraph", Content: inl}}
+		r.note(el, "inline %q outside a paragraph wrapped in one", name)
+		p := r.node("paragraph")
+		p.Content = inl
+		return append(out, p)
 	}
 	switch name {
 	case "paragraph", "heading":
-		return []*Node{r.elementNode(el, name, r.inlines(el, path)...)}
+		return append(out, r.elementNode(el, name, r.inlines(el)))
 	case "code_block":
-		n := r.elementNode(el, name)
+		n := r.elementNode(el, name, nil)
 		var b strings.Builder
 		marked := false
 		for _, ch := range el.Children() {
@@ -341,126 +374,132 @@ func (r *reader) element(el yjs.XmlElement, parent *rpath) []*Node {
 			}
 		}
 		if marked {
-			r.note(path, "formatting inside a code block dropped")
+			r.note(el, "formatting inside a code block dropped")
 		}
 		if b.Len() > 0 {
 			n.Content = []*Node{textNode(b.String(), nil)}
 		}
-		return []*Node{n}
+		return append(out, n)
 	case "horizontal_rule":
-		return []*Node{{Type: name}}
+		return append(out, r.node(name))
 	case "blockquote":
-		inner := r.blocks(el, path)
+		inner := r.blocks(el)
 		if len(inner) == 0 {
-			inner = []*Node{{Type: "paragraph"}}
+			inner = []*Node{r.node("paragraph")}
 		}
-		return []*Node{{Type: name, Content: inner}}
+		q := r.node(name)
+		q.Content = inner
+		return append(out, q)
 	case "bullet_list", "ordered_list":
-		list := r.elementNode(el, name)
-		for i, ch := range el.Children() {
-			p := rpath{parent: path, idx: i}
+		children := el.Children()
+		list := r.elementNode(el, name, make([]*Node, 0, len(children)))
+		for _, ch := range children {
 			if e, ok := ch.(yjs.XmlElement); ok && e.NodeName() == "list_item" {
-				list.Content = append(list.Content, r.listItem(e, &p))
+				list.Content = append(list.Content, r.listItem(e))
 				continue
 			}
-			if bs := r.block(ch, &p); len(bs) > 0 {
-				r.note(&p, "list content outside an item wrapped in one")
-				list.Content = append(list.Content, r.fillItem(bs, &p))
+			if bs := r.block(nil, ch); len(bs) > 0 {
+				r.note(ch, "list content outside an item wrapped in one")
+				list.Content = append(list.Content, r.fillItem(bs, ch))
 			}
 		}
 		if len(list.Content) == 0 {
-			return nil
+			return out
 		}
-		return []*Node{list}
+		return append(out, list)
 	case "list_item":
-		r.note(path, "list item outside a list wrapped in one")
-		return []*Node{{Type: "bullet_list", Content: []*Node{r.listItem(el, parent)}}}
+		r.note(el, "list item outside a list wrapped in one")
+		l := r.node("bullet_list")
+		l.Content = []*Node{r.listItem(el)}
+		return append(out, l)
 	case "table":
-		t := &Node{Type: name}
-		for i, ch := range el.Children() {
-			p := rpath{parent: path, idx: i}
+		children := el.Children()
+		t := r.node(name)
+		t.Content = make([]*Node, 0, len(children))
+		for _, ch := range children {
 			if e, ok := ch.(yjs.XmlElement); ok && e.NodeName() == "table_row" {
-				t.Content = append(t.Content, r.row(e, &p))
+				t.Content = append(t.Content, r.row(e))
 				continue
 			}
-			if bs := r.block(ch, &p); len(bs) > 0 {
-				r.note(&p, "table content outside a row wrapped in one")
+			if bs := r.block(nil, ch); len(bs) > 0 {
+				r.note(ch, "table content outside a row wrapped in one")
 				t.Content = append(t.Content, &Node{Type: "table_row", Content: []*Node{newNode("table_cell", nil, bs...)}})
 			}
 		}
 		if len(t.Content) == 0 {
-			return nil
+			return out
 		}
-		return []*Node{t}
+		return append(out, t)
 	case "table_row":
-		r.note(path, "table row outside a table wrapped in one")
-		return []*Node{{Type: "table", Content: []*Node{r.row(el, parent)}}}
+		r.note(el, "table row outside a table wrapped in one")
+		t := r.node("table")
+		t.Content = []*Node{r.row(el)}
+		return append(out, t)
 	case "table_cell", "table_header":
-		r.note(path, "table cell outside a row kept as its content")
-		return r.blocks(el, path)
+		r.note(el, "table cell outside a row kept as its content")
+		return append(out, r.blocks(el)...)
 	}
-	return r.unwrap(el, path)
+	return r.unwrap(out, el)
 }
 
-func (r *reader) unwrap(el yjs.XmlElement, path *rpath) []*Node {
-	var out []*Node
+func (r *reader) unwrap(out []*Node, el yjs.XmlElement) []*Node {
 	var inl []*Node
 	flush := func() {
 		if len(inl) > 0 {
-			out = append(out, &Node{Type: "paragraph", Content: inl})
+			p := r.node("paragraph")
+			p.Content = inl
+			out = append(out, p)
 			inl = nil
 		}
 	}
-	for i, ch := range el.Children() {
-		p := rpath{parent: path, idx: i}
+	for _, ch := range el.Children() {
 		switch x := ch.(type) {
 		case yjs.XmlText:
-			inl = appendInline(inl, r.text(x, &p)...)
+			inl = r.text(inl, x)
 		case yjs.XmlElement:
 			if spec := schema[x.NodeName()]; spec != nil && spec.inline {
-				inl = appendInline(inl, r.inlineElement(x, &p)...)
+				inl = r.inlineElement(inl, x)
 				continue
 			}
 			flush()
-			out = append(out, r.element(x, &p)...)
+			out = r.element(out, x)
 		}
 	}
 	flush()
 	return out
 }
 
-func (r *reader) fillItem(content []*Node, path *rpath) *Node {
+func (r *reader) fillItem(content []*Node, at any) *Node {
 	if len(content) == 0 || content[0].Type != "paragraph" {
 		if len(content) > 0 {
-			r.note(path, "list item not starting with a paragraph given an empty one")
+			r.note(at, "list item not starting with a paragraph given an empty one")
 		}
-		content = append([]*Node{{Type: "paragraph"}}, content...)
+		content = append([]*Node{r.node("paragraph")}, content...)
 	}
-	return &Node{Type: "list_item", Content: content}
+	item := r.node("list_item")
+	item.Content = content
+	return item
 }
 
-func (r *reader) listItem(el yjs.XmlElement, parent *rpath) *Node {
-	p := rpath{parent: parent, name: "list_item"}
-	return r.fillItem(r.blocks(el, &p), &p)
+func (r *reader) listItem(el yjs.XmlElement) *Node {
+	return r.fillItem(r.blocks(el), el)
 }
 
-func (r *reader) row(el yjs.XmlElement, parent *rpath) *Node {
-	here := rpath{parent: parent, name: "table_row"}
+func (r *reader) row(el yjs.XmlElement) *Node {
 	children := el.Children()
-	row := &Node{Type: "table_row", Content: make([]*Node, 0, len(children))}
-	for i, ch := range children {
-		p := rpath{parent: &here, idx: i}
+	row := r.node("table_row")
+	row.Content = make([]*Node, 0, len(children))
+	for _, ch := range children {
 		if e, ok := ch.(yjs.XmlElement); ok && (e.NodeName() == "table_cell" || e.NodeName() == "table_header") {
-			cp := rpath{parent: &p, name: e.NodeName()}
-			content := r.blocks(e, &cp)
+			content := r.blocks(e)
 			if len(content) == 0 {
-				content = []*Node{{Type: "paragraph"}}
+				content = []*Node{r.node("paragraph")}
 			}
-			row.Content = append(row.Content, r.elementNode(e, e.NodeName(), content...))
+			row.Content = append(row.Content, r.elementNode(e, e.NodeName(), content))
 			continue
 		}
-		if bs := r.block(ch, &p); len(bs) > 0 {
-			r.note(&p, "row content outside a cell wrapped in one")
+		if bs := r.block(nil, ch); len(bs) > 0 {
+			r.note(ch, "row content outside a cell wrapped in one")
 			row.Content = append(row.Content, newNode("table_cell", nil, bs...))
 		}
 	}
@@ -468,20 +507,25 @@ func (r *reader) row(el yjs.XmlElement, parent *rpath) *Node {
 }
 
 // inlines reads the children of a textblock.
-func (r *reader) inlines(el yjs.XmlElement, path *rpath) []*Node {
-	var out []*Node
-	for i, ch := range el.Children() {
-		p := rpath{parent: path, idx: i}
+func (r *reader) inlines(el yjs.XmlElement) []*Node {
+	children := el.Children()
+	if len(children) == 0 {
+		return nil
+	}
+	out := make([]*Node, 0, len(children)+2)
+	for _, ch := range children {
 		switch x := ch.(type) {
 		case yjs.XmlText:
-			out = appendInline(out, r.text(x, &p)...)
+			out = r.text(out, x)
 		case yjs.XmlElement:
-			out = appendInline(out, r.inlineElement(x, &p)...)
+			out = r.inlineElement(out, x)
 		}
 	}
 	return out
 }
 
+// appendInline appends n, merging it into a preceding text node with the
+// same marks (ProseMirror's Fragment does this).
 func appendInline(out []*Node, ns ...*Node) []*Node {
 	for _, n := range ns {
 		if n.isText() && len(out) > 0 {
@@ -495,50 +539,50 @@ func appendInline(out []*Node, ns ...*Node) []*Node {
 	return out
 }
 
-func (r *reader) inlineElement(el yjs.XmlElement, parent *rpath) []*Node {
+func (r *reader) inlineElement(out []*Node, el yjs.XmlElement) []*Node {
 	name := el.NodeName()
-	here := rpath{parent: parent, name: name}
 	switch name {
 	case "hard_break":
-		return []*Node{{Type: name}}
+		return append(out, r.node(name))
 	case "civicRef":
-		n := r.elementNode(el, name)
+		n := r.elementNode(el, name, nil)
 		for k, v := range n.Attrs {
 			if _, ok := v.(string); !ok {
 				n.Attrs[k] = fmt.Sprint(v)
 			}
 		}
-		return []*Node{n}
+		return append(out, n)
 	case "image":
-		n := r.elementNode(el, name)
+		n := r.elementNode(el, name, nil)
 		if _, ok := n.Attrs["src"].(string); !ok {
-			r.note(&here, "image without a source kept as its alt text")
+			r.note(el, "image without a source kept as its alt text")
 			if alt, ok := n.Attrs["alt"].(string); ok && alt != "" {
-				return []*Node{textNode(alt, nil)}
+				return appendInline(out, textNode(alt, nil))
 			}
-			return nil
+			return out
 		}
-		return []*Node{n}
+		return append(out, n)
 	}
 	if t := plainText(el); t != "" {
-		r.note(&here, "element %q inside text kept as its text", name)
-		return []*Node{textNode(t, nil)}
+		r.note(el, "element %q inside text kept as its text", name)
+		return appendInline(out, textNode(t, nil))
 	}
-	return nil
+	return out
 }
 
 var hashedMark = regexp.MustCompile(`^(.*)--[a-zA-Z0-9+/=]{8}$`)
 
 // text reads an XmlText delta; marks come only from formatting attributes.
-func (r *reader) text(x yjs.XmlText, path *rpath) []*Node {
-	var out []*Node
+func (r *reader) text(out []*Node, x yjs.XmlText) []*Node {
 	for _, op := range x.Delta() {
 		s, ok := op.Insert.(string)
 		if !ok || s == "" {
 			continue
 		}
 		var marks []Mark
-		if op.Attributes != nil {
+		if m, ok := plainMarkSet(op.Attributes); ok {
+			marks = m
+		} else if op.Attributes != nil {
 			for i := 0; i < op.Attributes.Len(); i++ {
 				key, val := op.Attributes.At(i)
 				name := key
@@ -548,7 +592,7 @@ func (r *reader) text(x yjs.XmlText, path *rpath) []*Node {
 					}
 				}
 				if _, known := markRank[name]; !known {
-					r.note(path, "unknown mark %q dropped, text kept", key)
+					r.note(x, "unknown mark %q dropped, text kept", key)
 					continue
 				}
 				m := Mark{Type: name}
@@ -560,7 +604,7 @@ func (r *reader) text(x yjs.XmlText, path *rpath) []*Node {
 					}
 					hs, ok := href.(string)
 					if !ok {
-						r.note(path, "link without an href dropped, text kept")
+						r.note(x, "link without an href dropped, text kept")
 						continue
 					}
 					m.Href = hs
@@ -578,6 +622,50 @@ func (r *reader) text(x yjs.XmlText, path *rpath) []*Node {
 		out = appendInline(out, t)
 	}
 	return out
+}
+
+// Shared mark sets for formatting without links (the usual case).
+var plainMarkSets = func() map[string][]Mark {
+	m := map[string][]Mark{}
+	names := []string{"em", "strong", "code"}
+	for mask := 1; mask < 8; mask++ {
+		var set []Mark
+		key := ""
+		for i, n := range names {
+			if mask&(1<<i) != 0 {
+				set = append(set, Mark{Type: n})
+				key += n + ","
+			}
+		}
+		m[key] = set
+	}
+	return m
+}()
+
+// plainMarkSet returns the shared set when attrs holds only em, strong and
+// code keys (in rank order, as y-prosemirror writes them).
+func plainMarkSet(attrs *lib0.Object) ([]Mark, bool) {
+	if attrs == nil || attrs.Len() == 0 {
+		return nil, true
+	}
+	if attrs.Len() > 3 {
+		return nil, false
+	}
+	var buf [32]byte
+	key := buf[:0]
+	last := 0
+	for i := 0; i < attrs.Len(); i++ {
+		k, _ := attrs.At(i)
+		r, ok := markRank[k]
+		if !ok || k == "link" || r < last {
+			return nil, false
+		}
+		last = r
+		key = append(key, k...)
+		key = append(key, ',')
+	}
+	m, ok := plainMarkSets[string(key)]
+	return m, ok
 }
 
 func plainText(v any) string {
