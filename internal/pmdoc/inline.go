@@ -88,13 +88,6 @@ func (s *inlineState) pushPending() {
 
 func (s *inlineState) hasPending() bool { return s.inBuf || s.pEnd > s.pStart }
 
-func (s *inlineState) pendingBytes() string {
-	if s.inBuf {
-		return string(s.pbuf)
-	}
-	return s.src[s.pStart:s.pEnd]
-}
-
 func (s *inlineState) pendingString() string {
 	if s.inBuf {
 		return string(s.pbuf)
@@ -307,7 +300,7 @@ func ruleNewline(s *inlineState, silent bool) bool {
 		return false
 	}
 	if !silent {
-		p := s.pendingBytes()
+		p := s.pendingString()
 		if n := len(p); n > 0 && p[n-1] == ' ' {
 			if n >= 2 && p[n-2] == ' ' {
 				ws := n - 2
