@@ -161,7 +161,7 @@ func historyRepo(b *testing.B) (string, string) {
 			return
 		}
 		defer r.Close()
-		traced := recordPath(0, false)
+		traced := recordPath(5000, false) // outside the i%3000 records below
 		histRepo.path = traced
 		ctx := context.Background()
 		for i := range 10_000 {
@@ -191,13 +191,36 @@ func TestMain(m *testing.M) {
 }
 
 // BenchmarkHistory lists one record's history (5 commits among 10,000):
-// cold is the first query of a freshly opened Repo (every commit read from
-// disk), warm a repeated one.
+// cold is the first query of a freshly opened Repo (reading the history
+// cache file), cold-no-cache-file the same without that file (every commit
+// read and diffed), warm a repeated query.
 func BenchmarkHistory(b *testing.B) {
 	dir, path := historyRepo(b)
 	ctx := context.Background()
 	b.Run("commits=10000/cold", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
+			r, err := Open(dir, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			h, err := r.History(ctx, path, 50, 0)
+			if err != nil || len(h) != 5 {
+				b.Fatalf("history = %d commits, %v", len(h), err)
+			}
+			r.Close()
+		}
+	})
+	b.Run("commits=10000/cold-no-cache-file", func(b *testing.B) {
+		cache := filepath.Join(dir, ".git", "civicpress-history.jsonl")
+		saved, err := os.ReadFile(cache)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer os.WriteFile(cache, saved, 0o644)
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			os.Remove(cache)
+			b.StartTimer()
 			r, err := Open(dir, Options{})
 			if err != nil {
 				b.Fatal(err)

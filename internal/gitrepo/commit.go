@@ -111,11 +111,9 @@ func (r *Repo) commitLocked(ctx context.Context, msg string, a Author, paths, pe
 	}
 	base := emptyTree
 	if !h.commit.IsZero() {
-		c, err := r.commitInfo(h.commit)
-		if err != nil {
+		if base, err = r.commitTree(h.commit); err != nil {
 			return "", err
 		}
-		base = c.tree
 	}
 
 	changes, removals, err := r.expand(paths, base, true)

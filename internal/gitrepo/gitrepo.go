@@ -113,6 +113,7 @@ type Repo struct {
 
 	histMu sync.Mutex
 	hist   *history
+	dc     diskCache
 }
 
 // Init opens the repository at dir, first creating dir and running the
@@ -248,6 +249,7 @@ func (r *Repo) Close() error {
 		r.jf = nil
 	}
 	<-r.sem
+	r.closeDiskCache()
 	return r.storage.Close()
 }
 

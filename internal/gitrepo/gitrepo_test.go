@@ -753,3 +753,60 @@ func TestPackObjects(t *testing.T) {
 	assertClean(t, dir)
 	checkLinear(t, dir, 41)
 }
+
+func TestHistoryCacheFile(t *testing.T) {
+	r, dir := newRepo(t)
+	ctx := context.Background()
+	for i := range 5 {
+		writeFile(t, dir, "records/a.md", fmt.Sprintf("a%d\n", i))
+		writeFile(t, dir, fmt.Sprintf("records/b%d.md", i), "b\n")
+		mustCommit(t, r, fmt.Sprintf("round %d", i))
+	}
+	// A commit made by someone else, which no cache knows.
+	writeFile(t, dir, "records/a.md", "by the CLI\n")
+	gitCmd(t, dir, "commit", "-q", "-am", "cli edit")
+	r.Close()
+
+	want := strings.Fields(gitCmd(t, dir, "log", "--format=%H", "--", "records/a.md"))
+	cache := filepath.Join(dir, ".git", "civicpress-history.jsonl")
+	history := func() []Commit {
+		t.Helper()
+		r, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		h, err := r.History(ctx, "records/a.md", 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range h {
+			got = append(got, c.Hash)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("History = %v, want %v", got, want)
+		}
+		return h
+	}
+	first := history()
+	if first[0].Message != "cli edit" || first[0].AuthorName != "CLI User" || !reflect.DeepEqual(first[0].Files, []string{"records/a.md"}) {
+		t.Fatalf("foreign commit = %+v", first[0])
+	}
+	data, err := os.ReadFile(cache)
+	if err != nil || strings.Count(string(data), "\n") != 6 {
+		t.Fatalf("cache holds %d lines (%v), want our 5 commits and the CLI's", strings.Count(string(data), "\n"), err)
+	}
+	// Garbage, a torn line and a well-formed line with a bad hash are
+	// skipped; the answers do not change.
+	f, _ := os.OpenFile(cache, os.O_APPEND|os.O_WRONLY, 0o644)
+	f.WriteString("garbage\n{\"c\":\"zz\",\"t\":\"00\"}\n{\"c\":\"" + strings.Repeat("a", 40) + "\",\"t\":")
+	f.Close()
+	if h := history(); !reflect.DeepEqual(stripDates(h), stripDates(first)) {
+		t.Fatalf("history with a damaged cache differs:\n%+v\n%+v", h, first)
+	}
+	os.Remove(cache)
+	if h := history(); !reflect.DeepEqual(stripDates(h), stripDates(first)) {
+		t.Fatalf("history without a cache differs")
+	}
+}

@@ -37,7 +37,40 @@ type history struct {
 
 const maxCachedCommits = 500_000
 
+// commitTree returns a commit's tree, from memory or from the object,
+// never loading the history cache file (a commit needs only HEAD's tree).
+func (r *Repo) commitTree(id plumbing.Hash) (plumbing.Hash, error) {
+	r.histMu.Lock()
+	if r.hist != nil {
+		if m, ok := r.hist.commits[id]; ok {
+			r.histMu.Unlock()
+			return m.tree, nil
+		}
+	}
+	r.histMu.Unlock()
+	data, err := r.readObject(plumbing.CommitObject, id)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	m, err := parseCommit(data)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("gitrepo: commit %s: %w", id, err)
+	}
+	r.remember(id, m)
+	return m.tree, nil
+}
+
 func (r *Repo) commitInfo(id plumbing.Hash) (*commitMeta, error) {
+	r.histMu.Lock()
+	if r.hist != nil {
+		if m, ok := r.hist.commits[id]; ok {
+			r.histMu.Unlock()
+			return m, nil
+		}
+	}
+	r.histMu.Unlock()
+	// Another process (or an earlier run) may have recorded it already.
+	r.refreshDiskCache()
 	r.histMu.Lock()
 	if r.hist != nil {
 		if m, ok := r.hist.commits[id]; ok {
@@ -133,7 +166,7 @@ func parseSignature(s string) (name, email string, when time.Time) {
 }
 
 // changedFiles returns the paths a commit changed relative to its first parent.
-func (r *Repo) changedFiles(m *commitMeta) ([]string, error) {
+func (r *Repo) changedFiles(id plumbing.Hash, m *commitMeta) ([]string, error) {
 	r.histMu.Lock()
 	done, files := m.filesDone, m.files
 	r.histMu.Unlock()
@@ -156,11 +189,13 @@ func (r *Repo) changedFiles(m *commitMeta) ([]string, error) {
 	r.histMu.Lock()
 	m.files, m.filesDone = files, true
 	r.histMu.Unlock()
+	r.persist(id, m)
 	return files, nil
 }
 
 // diffTrees reports the blob paths that differ between trees a and b,
-// descending only into subtrees whose ids differ.
+// descending only into subtrees whose ids differ. Both entry lists are in
+// git order, so one merge pass pairs them up.
 func (r *Repo) diffTrees(a, b plumbing.Hash, prefix string, fn func(string)) error {
 	if a == b {
 		return nil
@@ -173,51 +208,46 @@ func (r *Repo) diffTrees(a, b plumbing.Hash, prefix string, fn func(string)) err
 	if err != nil {
 		return err
 	}
-	inA := make(map[string]treeEntry, len(ea))
-	for _, e := range ea {
-		inA[e.name] = e
-	}
 	join := func(n string) string {
 		if prefix == "" {
 			return n
 		}
 		return prefix + "/" + n
 	}
-	all := func(e treeEntry, p string) error {
+	all := func(e treeEntry) error {
+		p := join(e.name)
 		if !e.isDir() {
 			fn(p)
 			return nil
 		}
 		return r.walkTree(e.id, p, func(q string, _ treeEntry) error { fn(q); return nil })
 	}
-	for _, y := range eb {
-		p := join(y.name)
-		x, ok := inA[y.name]
-		delete(inA, y.name)
+	i, j := 0, 0
+	for i < len(ea) || j < len(eb) {
 		switch {
-		case !ok:
-			if err := all(y, p); err != nil {
+		case j == len(eb) || i < len(ea) && treeLess(ea[i], eb[j]):
+			if err := all(ea[i]); err != nil {
 				return err
 			}
-		case x.id == y.id && x.mode == y.mode:
-		case x.isDir() && y.isDir():
-			if err := r.diffTrees(x.id, y.id, p, fn); err != nil {
+			i++
+		case i == len(ea) || treeLess(eb[j], ea[i]):
+			if err := all(eb[j]); err != nil {
 				return err
 			}
-		case !x.isDir() && !y.isDir():
-			fn(p)
-		default:
-			if err := all(x, p); err != nil {
-				return err
+			j++
+		default: // same name, same kind
+			x, y := ea[i], eb[j]
+			i++
+			j++
+			switch {
+			case x.id == y.id && x.mode == y.mode:
+			case x.isDir():
+				if err := r.diffTrees(x.id, y.id, join(x.name), fn); err != nil {
+					return err
+				}
+			default:
+				fn(join(x.name))
 			}
-			if err := all(y, p); err != nil {
-				return err
-			}
-		}
-	}
-	for name, x := range inA {
-		if err := all(x, join(name)); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -267,11 +297,12 @@ func (r *Repo) noteCommit(id, tree, parent plumbing.Hash, a Author, when time.Ti
 			}
 		}
 	}
+	r.remember(id, m)
 	if exact {
 		sort.Strings(files)
 		m.files, m.filesDone = files, true
+		r.persist(id, m)
 	}
-	r.remember(id, m)
 }
 
 // History lists the commits that changed path (relative to the Repo's dir;
@@ -284,7 +315,7 @@ func (r *Repo) History(ctx context.Context, path string, limit, skip int) ([]Com
 			skip--
 			return true, nil
 		}
-		files, err := r.changedFiles(m)
+		files, err := r.changedFiles(id, m)
 		if err != nil {
 			return false, err
 		}
@@ -333,28 +364,29 @@ func (r *Repo) walkHistory(ctx context.Context, path string, visit func(plumbing
 	if h.commit.IsZero() {
 		return nil
 	}
-	q := &commitQueue{}
-	seen := map[plumbing.Hash]bool{h.commit: true}
 	m, err := r.commitInfo(h.commit)
 	if err != nil {
 		return err
 	}
-	heap.Push(q, queued{h.commit, m})
-	for n := 0; q.Len() > 0; n++ {
+	// Linear history (the usual case here) is followed parent by parent;
+	// the date-ordered queue and the seen set come into play at the first
+	// merge. Commits before that merge cannot be reached again from it.
+	var q commitQueue
+	var seen map[plumbing.Hash]bool
+	cur := queued{h.commit, m}
+	for n := 1; ; n++ {
 		if n%256 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		cur := heap.Pop(q).(queued)
 		follow := cur.m.parents
 		show := true
 		if p != "" {
 			switch len(cur.m.parents) {
 			case 0, 1:
-				files, err := r.changedFiles(cur.m)
+				show, err = r.changesPath(cur.id, cur.m, p)
 				if err != nil {
 					return err
 				}
-				show = touches(files, p)
 			default:
 				at, err := r.entryAt(cur.m.tree, p)
 				if err != nil {
@@ -382,6 +414,17 @@ func (r *Repo) walkHistory(ctx context.Context, path string, visit func(plumbing
 				return err
 			}
 		}
+		if len(follow) == 1 && seen == nil {
+			pm, err := r.commitInfo(follow[0])
+			if err != nil {
+				return err
+			}
+			cur = queued{follow[0], pm}
+			continue
+		}
+		if seen == nil {
+			seen = map[plumbing.Hash]bool{}
+		}
 		for _, pid := range follow {
 			if seen[pid] {
 				continue
@@ -391,10 +434,25 @@ func (r *Repo) walkHistory(ctx context.Context, path string, visit func(plumbing
 			if err != nil {
 				return err
 			}
-			heap.Push(q, queued{pid, pm})
+			heap.Push(&q, queued{pid, pm})
 		}
+		if q.Len() == 0 {
+			return nil
+		}
+		cur = heap.Pop(&q).(queued)
 	}
-	return nil
+}
+
+// changesPath reports whether a commit changed path p relative to its
+// first parent. The commit's full list of changed files is computed once
+// (reading only the subtrees that differ) and cached, so a later query for
+// any path is a walk over memory.
+func (r *Repo) changesPath(id plumbing.Hash, m *commitMeta, p string) (bool, error) {
+	files, err := r.changedFiles(id, m)
+	if err != nil {
+		return false, err
+	}
+	return touches(files, p), nil
 }
 
 // entryAt is the id of whatever is at path in tree (zero if nothing).
@@ -408,12 +466,13 @@ func (r *Repo) entryAt(tree plumbing.Hash, path string) (plumbing.Hash, error) {
 
 // touches reports whether a sorted path list contains p or a path below p.
 func touches(files []string, p string) bool {
-	i := sort.SearchStrings(files, p)
-	if i < len(files) && files[i] == p {
-		return true
+	// Commits change few files: a scan beats building p+"/" per commit.
+	for _, f := range files {
+		if strings.HasPrefix(f, p) && (len(f) == len(p) || f[len(p)] == '/') {
+			return true
+		}
 	}
-	j := sort.SearchStrings(files, p+"/")
-	return j < len(files) && strings.HasPrefix(files[j], p+"/")
+	return false
 }
 
 type queued struct {

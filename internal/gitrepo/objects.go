@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -92,8 +93,61 @@ func (r *Repo) writeLoose(typ string, content []byte) (plumbing.Hash, error) {
 	return id, nil
 }
 
+var zlibReaders sync.Pool
+
+// readLoose reads a loose object directly: most objects a history walk
+// needs are loose (every commit writes some), and this path allocates
+// little compared with the general one. ok is false when there is no
+// loose object of that name.
+func (r *Repo) readLoose(want plumbing.ObjectType, id plumbing.Hash) (data []byte, ok bool, err error) {
+	hex := id.String()
+	raw, err := os.ReadFile(filepath.Join(r.gitDir, "objects", hex[:2], hex[2:]))
+	if err != nil {
+		return nil, false, nil // absent (perhaps packed meanwhile): the general path decides
+	}
+	var zr io.ReadCloser
+	if v := zlibReaders.Get(); v != nil {
+		zr = v.(io.ReadCloser)
+		err = zr.(zlib.Resetter).Reset(bytes.NewReader(raw), nil)
+	} else {
+		zr, err = zlib.NewReader(bytes.NewReader(raw))
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("gitrepo: read object %s: %w", hex, err)
+	}
+	defer zlibReaders.Put(zr)
+	var hdr [32]byte
+	n := 0
+	for n < len(hdr) {
+		k, err := zr.Read(hdr[n : n+1])
+		n += k
+		if k == 1 && hdr[n-1] == 0 {
+			break
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("gitrepo: read object %s: header: %w", hex, err)
+		}
+	}
+	typ, sizeStr, okHdr := strings.Cut(string(hdr[:max(n-1, 0)]), " ")
+	size, err := strconv.Atoi(sizeStr)
+	if !okHdr || err != nil || n == len(hdr) || size < 0 {
+		return nil, false, fmt.Errorf("gitrepo: read object %s: malformed header", hex)
+	}
+	if typ != want.String() {
+		return nil, false, fmt.Errorf("gitrepo: object %s is a %s, not a %s: %w", hex, typ, want, plumbing.ErrObjectNotFound)
+	}
+	data = make([]byte, size)
+	if _, err := io.ReadFull(zr, data); err != nil {
+		return nil, false, fmt.Errorf("gitrepo: read object %s: %w", hex, err)
+	}
+	return data, true, nil
+}
+
 // readObject returns the content of an object of the wanted type, loose or packed.
 func (r *Repo) readObject(t plumbing.ObjectType, id plumbing.Hash) ([]byte, error) {
+	if data, ok, err := r.readLoose(t, id); ok || err != nil {
+		return data, err
+	}
 	r.objMu.Lock()
 	defer r.objMu.Unlock()
 	obj, err := r.storage.EncodedObject(t, id)

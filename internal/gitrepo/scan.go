@@ -169,11 +169,9 @@ func (r *Repo) Dirty(ctx context.Context) ([]string, error) {
 	}
 	base := emptyTree
 	if !h.commit.IsZero() {
-		c, err := r.commitInfo(h.commit)
-		if err != nil {
+		if base, err = r.commitTree(h.commit); err != nil {
 			return nil, err
 		}
-		base = c.tree
 	}
 	if len(pending) > 0 {
 		if err := r.resyncIndex(ctx, base, pending); err != nil {
