@@ -175,6 +175,7 @@ func (c *Core) closeResources() error {
 	if c.tail != nil {
 		c.tail.stop()
 	}
+	c.closeRecords()
 	var errs []error
 	if c.repo != nil {
 		errs = append(errs, c.repo.Close())

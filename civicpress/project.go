@@ -101,6 +101,9 @@ func (c *Core) ensureProject(ctx context.Context, cfg Config, rc civicrc) error 
 		c.setup.Created = true
 		c.log.Info("civicpress: created project", "dir", p.ProjectDir, "data", p.DataDir)
 	}
+	if err := c.openRecords(ctx); err != nil {
+		return err
+	}
 	return c.startBackground()
 }
 

@@ -1,7 +1,6 @@
 package civicpress
 
 import (
-	"context"
 	"time"
 
 	"github.com/civicpress/civicpress-go/internal/recordfile"
@@ -287,6 +286,3 @@ type Records struct{ c *Core }
 
 // Records returns the records service.
 func (c *Core) Records() *Records { return &Records{c: c} }
-
-// compile-time reminder that the context package is part of the API shape.
-var _ context.Context

@@ -1,7 +1,5 @@
 package civicpress
 
-import "context"
-
 // Search is full-text search over the published records that are not
 // archived, with the same results on SQLite (FTS5) and PostgreSQL.
 //
@@ -65,16 +63,4 @@ type Suggestions struct {
 	Suggestions []string `json:"suggestions"`
 	Words       []string `json:"words"`
 	Titles      []string `json:"titles"`
-}
-
-// Query runs a search (records:view; a nil actor searches as the public
-// role). An empty query (no words) finds nothing.
-func (s *Search) Query(ctx context.Context, actor *User, q SearchQuery) (*SearchResult, error) {
-	return nil, errNotImplemented
-}
-
-// Suggest completes q (at least 2 characters) with at most limit
-// suggestions (default 10, at most 20).
-func (s *Search) Suggest(ctx context.Context, actor *User, q string, limit int) (*Suggestions, error) {
-	return nil, errNotImplemented
 }

@@ -1,0 +1,13 @@
+//go:build !unix
+
+package civicpress
+
+import "os"
+
+type fileID struct{ size, mtime int64 }
+
+func identity(fi os.FileInfo) fileID { return fileID{fi.Size(), fi.ModTime().UnixNano()} }
+
+// Directories cannot be synced everywhere (Windows): renames are durable
+// enough there once the file itself is synced.
+func isSyncUnsupported(error) bool { return true }

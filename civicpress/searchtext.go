@@ -1,0 +1,365 @@
+package civicpress
+
+import (
+	"html"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Text handling for search. Both databases must find the same records, so
+// the tokens are defined here once: a token is a run of letters, numbers and
+// private-use characters (SQLite FTS5's unicode61 default), folded to lower
+// case with Latin diacritics removed (unicode61's remove_diacritics=1). On
+// SQLite, FTS5 tokenizes the stored text itself and the query is written
+// with these tokens; on PostgreSQL, the tsvector is built from these tokens
+// by the application, so PostgreSQL's own parser never splits differently.
+
+func isTokenRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r)
+}
+
+// foldRune lower-cases r and strips a diacritic from a Latin letter.
+func foldRune(r rune) rune {
+	if r < utf8.RuneSelf {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}
+	r = unicode.ToLower(r)
+	if !unicode.Is(unicode.Latin, r) {
+		return r
+	}
+	var buf [utf8.UTFMax]byte
+	n := utf8.EncodeRune(buf[:], r)
+	d := norm.NFD.Append(nil, buf[:n]...)
+	base, size := utf8.DecodeRune(d)
+	if size == len(d) || base >= utf8.RuneSelf && !unicode.Is(unicode.Latin, base) {
+		return r
+	}
+	for rest := d[size:]; len(rest) > 0; {
+		m, sz := utf8.DecodeRune(rest)
+		if !unicode.Is(unicode.Mn, m) {
+			return r
+		}
+		rest = rest[sz:]
+	}
+	return base
+}
+
+// eachToken calls fn with every token of s (folded) and its byte span in s.
+func eachToken(s string, fn func(tok string, start, end int)) {
+	var b strings.Builder
+	start := -1
+	for i, r := range s {
+		if isTokenRune(r) {
+			if start < 0 {
+				start = i
+				b.Reset()
+			}
+			b.WriteRune(foldRune(r))
+			continue
+		}
+		if start >= 0 {
+			fn(b.String(), start, i)
+			start = -1
+		}
+	}
+	if start >= 0 {
+		fn(b.String(), start, len(s))
+	}
+}
+
+// tokens returns the folded tokens of s.
+func tokens(s string) []string {
+	var out []string
+	eachToken(s, func(t string, _, _ int) { out = append(out, t) })
+	return out
+}
+
+// foldText is s lower-cased without Latin diacritics (upstream's
+// title_normalized), keeping everything else.
+func foldText(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		b.WriteRune(foldRune(r))
+	}
+	return b.String()
+}
+
+// queryTerm is a phrase of tokens; with prefix set its last token matches
+// as a prefix (a bare word "bud" finds "budget").
+type queryTerm struct {
+	toks   []string
+	prefix bool
+}
+
+// parsedQuery is an AND of groups, each an OR of terms.
+type parsedQuery [][]queryTerm
+
+// parseQuery reads upstream's query syntax: "quoted phrases", bare words
+// (prefix matches), and OR between terms (OR or or). Terms not joined by OR
+// are all required.
+func parseQuery(q string) parsedQuery {
+	type item struct {
+		term queryTerm
+		or   bool
+	}
+	var items []item
+	for i := 0; i < len(q); {
+		c := q[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+		case c == '"':
+			end := strings.IndexByte(q[i+1:], '"')
+			var inner string
+			if end < 0 {
+				inner, i = q[i+1:], len(q)
+			} else {
+				inner, i = q[i+1:i+1+end], i+2+end
+			}
+			if toks := tokens(inner); len(toks) > 0 {
+				items = append(items, item{term: queryTerm{toks: toks}})
+			}
+		default:
+			j := i
+			for j < len(q) && q[j] != ' ' && q[j] != '\t' && q[j] != '\n' && q[j] != '\r' && q[j] != '"' {
+				j++
+			}
+			word := q[i:j]
+			i = j
+			if word == "OR" || word == "or" {
+				items = append(items, item{or: true})
+				continue
+			}
+			if toks := tokens(word); len(toks) > 0 {
+				items = append(items, item{term: queryTerm{toks: toks, prefix: true}})
+			}
+		}
+	}
+	var out parsedQuery
+	joinNext := false
+	for _, it := range items {
+		if it.or {
+			joinNext = len(out) > 0
+			continue
+		}
+		if joinNext {
+			out[len(out)-1] = append(out[len(out)-1], it.term)
+		} else {
+			out = append(out, []queryTerm{it.term})
+		}
+		joinNext = false
+	}
+	return out
+}
+
+// fts5 renders the query as an FTS5 MATCH expression.
+func (pq parsedQuery) fts5() string {
+	groups := make([]string, len(pq))
+	for i, g := range pq {
+		terms := make([]string, len(g))
+		for j, t := range g {
+			terms[j] = `"` + strings.Join(t.toks, " ") + `"`
+			if t.prefix {
+				terms[j] += "*"
+			}
+		}
+		groups[i] = "(" + strings.Join(terms, " OR ") + ")"
+	}
+	return strings.Join(groups, " AND ")
+}
+
+// fts5Title restricts the query to the title column.
+func (pq parsedQuery) fts5Title() string { return "{title} : (" + pq.fts5() + ")" }
+
+// tsquery renders the query as PostgreSQL tsquery text.
+func (pq parsedQuery) tsquery() string {
+	groups := make([]string, len(pq))
+	for i, g := range pq {
+		terms := make([]string, len(g))
+		for j, t := range g {
+			parts := make([]string, len(t.toks))
+			for k, tok := range t.toks {
+				parts[k] = "'" + tok + "'"
+				if t.prefix && k == len(t.toks)-1 {
+					parts[k] += ":*"
+				}
+			}
+			terms[j] = "(" + strings.Join(parts, " <-> ") + ")"
+		}
+		groups[i] = "(" + strings.Join(terms, " | ") + ")"
+	}
+	return strings.Join(groups, " & ")
+}
+
+// matcher reports whether a document token is one the query looks for.
+func (pq parsedQuery) matcher() func(tok string) bool {
+	exact := map[string]bool{}
+	var prefixes []string
+	for _, g := range pq {
+		for _, t := range g {
+			for k, tok := range t.toks {
+				if t.prefix && k == len(t.toks)-1 {
+					prefixes = append(prefixes, tok)
+				} else {
+					exact[tok] = true
+				}
+			}
+		}
+	}
+	return func(tok string) bool {
+		if exact[tok] {
+			return true
+		}
+		for _, p := range prefixes {
+			if strings.HasPrefix(tok, p) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// pgMaxPos is PostgreSQL's largest tsvector position; pgMaxLexeme its
+// longest lexeme (bytes) and pgMaxPositions the positions kept per lexeme.
+const (
+	pgMaxPos       = 16383
+	pgMaxLexeme    = 2046
+	pgMaxPositions = 255
+)
+
+// tsvectorText builds the PostgreSQL tsvector for a search entry: title
+// tokens weighted A, tags B, body C, positions numbered across the three
+// with a gap between them so that no phrase spans two fields (as in FTS5,
+// where a phrase matches within one column).
+func tsvectorText(title, tags, body string) string {
+	type lex struct {
+		pos []string
+	}
+	lexemes := map[string]*lex{}
+	pos := 0
+	add := func(s string, weight string) {
+		eachToken(s, func(t string, _, _ int) {
+			pos++
+			if len(t) > pgMaxLexeme {
+				return
+			}
+			p := min(pos, pgMaxPos)
+			l := lexemes[t]
+			if l == nil {
+				l = &lex{}
+				lexemes[t] = l
+			}
+			if len(l.pos) < pgMaxPositions {
+				l.pos = append(l.pos, strconv.Itoa(p)+weight)
+			}
+		})
+		pos += 10
+	}
+	add(title, "A")
+	add(tags, "B")
+	add(body, "C")
+	keys := make([]string, 0, len(lexemes))
+	for k := range lexemes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteByte('\'')
+		b.WriteString(k)
+		b.WriteString("':")
+		b.WriteString(strings.Join(slices.Compact(lexemes[k].pos), ","))
+	}
+	return b.String()
+}
+
+// highlight returns s HTML-escaped with the matching tokens wrapped in
+// <mark>…</mark>.
+func highlight(s string, match func(string) bool) string {
+	var b strings.Builder
+	last := 0
+	eachToken(s, func(t string, start, end int) {
+		if !match(t) {
+			return
+		}
+		b.WriteString(html.EscapeString(s[last:start]))
+		b.WriteString("<mark>")
+		b.WriteString(html.EscapeString(s[start:end]))
+		b.WriteString("</mark>")
+		last = end
+	})
+	b.WriteString(html.EscapeString(s[last:]))
+	return b.String()
+}
+
+// snippetTokens is the length of a snippet window, in tokens.
+const snippetTokens = 32
+
+// snippet returns the stretch of body with the most matching tokens (a
+// window of snippetTokens tokens starting a few tokens before its first
+// match), highlighted, with "..." where it was cut. A body without matches
+// yields its beginning.
+func snippet(body string, match func(string) bool) string {
+	type span struct {
+		start, end int
+		hit        bool
+	}
+	var toks []span
+	eachToken(body, func(t string, start, end int) {
+		toks = append(toks, span{start, end, match(t)})
+	})
+	if len(toks) == 0 {
+		return ""
+	}
+	// hits[i] = matches among toks[:i].
+	hits := make([]int, len(toks)+1)
+	for i, t := range toks {
+		hits[i+1] = hits[i]
+		if t.hit {
+			hits[i+1]++
+		}
+	}
+	best, bestHits := 0, 0
+	for s := 0; s+snippetTokens <= len(toks) || s == 0; s++ {
+		e := min(s+snippetTokens, len(toks))
+		if n := hits[e] - hits[s]; n > bestHits {
+			best, bestHits = s, n
+		}
+		if e == len(toks) {
+			break
+		}
+	}
+	first := best
+	if bestHits > 0 {
+		for !toks[first].hit {
+			first++
+		}
+		first = max(0, first-4)
+	}
+	last := min(first+snippetTokens, len(toks)) - 1
+	from, to := toks[first].start, toks[last].end
+	if first == 0 {
+		from = 0
+	}
+	out := highlight(body[from:to], match)
+	if first > 0 {
+		out = "..." + out
+	}
+	if last < len(toks)-1 {
+		out += "..."
+	}
+	return out
+}
