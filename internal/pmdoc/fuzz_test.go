@@ -20,6 +20,9 @@ func FuzzParseMarkdown(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, md string) {
 		doc := ParseMarkdown(md)
+		if err := doc.Check(); err != nil {
+			t.Fatalf("parse of %q gave an invalid document: %v", md, err)
+		}
 		out := SerializeMarkdown(doc)
 		if !utf8.ValidString(out) {
 			t.Fatalf("invalid UTF-8 output for %q", md)
@@ -86,8 +89,13 @@ func FuzzEditorDocument(f *testing.F) {
 	f.Fuzz(func(t *testing.T, seed int64) {
 		g := &docGen{r: rand.New(rand.NewSource(seed))}
 		doc := g.doc()
+		if err := doc.Check(); err != nil {
+			t.Fatal(err)
+		}
 		md := SerializeMarkdown(doc)
-		SerializeMarkdown(ParseMarkdown(md))
+		if err := ParseMarkdown(md).Check(); err != nil {
+			t.Fatalf("parse of %q: %v", md, err)
+		}
 		y := yjs.NewDoc(yjs.Options{ClientID: uint64(seed&0xffff) + 1})
 		if _, err := SeedDocument(y, doc); err != nil {
 			t.Fatal(err)
@@ -102,6 +110,9 @@ func FuzzEditorDocument(f *testing.F) {
 		back, repairs := ReadFragment(y.XmlFragment(Fragment))
 		if len(repairs) > 0 {
 			t.Fatalf("valid document needed repairs: %+v", repairs)
+		}
+		if err := back.Check(); err != nil {
+			t.Fatal(err)
 		}
 		if docJSON(t, back) != docJSON(t, stripAtomMarks(doc)) {
 			t.Fatalf("Yjs round trip changed the document (seed %d)", seed)
