@@ -119,3 +119,38 @@ func TestRepairPathsPointAtTheContent(t *testing.T) {
 		t.Fatalf("repairs = %+v, want one at 1:bulletList", repairs)
 	}
 }
+
+// editor-schema.md §5.4: attribute values are not type-checked on read
+// (level "3" prints "###"), a civicRef without attributes takes the
+// defaults, and a link whose href is null (TipTap's default) keeps its text
+// here where upstream's serializer throws.
+func TestWritebackAttributeEdgeCases(t *testing.T) {
+	doc := yjs.NewDoc(yjs.Options{ClientID: 8})
+	frag := doc.XmlFragment(Fragment)
+	h := yjs.NewXmlElement("heading")
+	if err := h.SetAttribute(nil, "level", "3"); err != nil {
+		t.Fatal(err)
+	}
+	hx := yjs.NewXmlText()
+	if err := hx.ApplyDelta(nil, []yjs.DeltaOp{{Insert: "Title"}}); err != nil {
+		t.Fatal(err)
+	}
+	mustInsert(t, h, hx)
+	p := yjs.NewXmlElement("paragraph")
+	link := lib0.NewObject()
+	attrs := lib0.NewObject()
+	attrs.Set("href", nil)
+	link.Set("link", attrs)
+	px := yjs.NewXmlText()
+	if err := px.ApplyDelta(nil, []yjs.DeltaOp{{Insert: "see "}, {Insert: "here", Attributes: link}}); err != nil {
+		t.Fatal(err)
+	}
+	mustInsert(t, p, px, yjs.NewXmlElement("civicRef"))
+	if _, err := doc.Transact(nil, func(tx *yjs.Txn) error { return frag.Insert(tx, 0, h, p) }); err != nil {
+		t.Fatal(err)
+	}
+	want := "### Title\n\nsee here<!--civic-ref type=\"record\" id=\"\" label=\"\"-->"
+	if got := DocumentToMarkdown(doc); got != want {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+}
