@@ -178,10 +178,14 @@ func defaultCode(status int) string {
 	return "API_ERROR"
 }
 
-// coreDetails renders what a core error says beyond its message: the
-// offending fields, or the permission that was missing (with the user, as
-// upstream's requirePermission does).
+// coreDetails renders what a core error says beyond its message: who holds
+// a lock and until when, the offending fields, or the permission that was
+// missing (with the user, as upstream's requirePermission does).
 func coreDetails(c *call, e *civicpress.Error) any {
+	var held *civicpress.LockHeldError
+	if errors.As(e, &held) {
+		return lockDetails(held.Lock)
+	}
 	if len(e.Fields) > 0 {
 		out := make([]fieldDetail, len(e.Fields))
 		for i, f := range e.Fields {

@@ -18,6 +18,34 @@ func (a *api) routes() []*route {
 		{name: "recordTypes", method: "GET", path: "/system/record-types", access: public, h: a.recordTypes},
 		{name: "recordStatuses", method: "GET", path: "/system/record-statuses", access: public, h: a.recordStatuses},
 
+		// records (CSRF before authentication on writes, as upstream)
+		{name: "listRecords", method: "GET", path: "/records", access: optional, h: a.listRecords},
+		{name: "createRecord", method: "POST", path: "/records", access: required, csrf: true, h: a.createRecord},
+		{name: "recordsSummary", method: "GET", path: "/records/summary", access: public, h: a.recordsSummary},
+		{name: "listDrafts", method: "GET", path: "/records/drafts", access: required, h: a.listDrafts},
+		{name: "getRecord", method: "GET", path: "/records/{id}", access: optional, h: a.getRecord},
+		{name: "updateRecord", method: "PUT", path: "/records/{id}", access: required, csrf: true, h: a.updateRecord},
+		{name: "archiveRecord", method: "DELETE", path: "/records/{id}", access: required, csrf: true, h: a.archiveRecord},
+		{name: "rawRecord", method: "GET", path: "/records/{id}/raw", access: optional, h: a.rawRecord},
+		{name: "recordFrontmatter", method: "GET", path: "/records/{id}/frontmatter", access: optional, h: a.frontmatter},
+		{name: "saveDraft", method: "PUT", path: "/records/{id}/draft", access: required, csrf: true, h: a.saveDraft},
+		{name: "deleteDraft", method: "DELETE", path: "/records/{id}/draft", access: required, csrf: true, h: a.deleteDraft},
+		{name: "publishRecord", method: "POST", path: "/records/{id}/publish", access: required, csrf: true, h: a.publish},
+		{name: "changeStatus", method: "POST", path: "/records/{id}/status", access: required, csrf: true, h: a.changeStatus},
+		{name: "recordTransitions", method: "GET", path: "/records/{id}/transitions", access: required, h: a.transitions},
+		{name: "lockStatus", method: "GET", path: "/records/{id}/lock", access: required, h: a.lockStatus},
+		{name: "lockRecord", method: "POST", path: "/records/{id}/lock", access: required, csrf: true, h: a.lock},
+		{name: "unlockRecord", method: "DELETE", path: "/records/{id}/lock", access: required, csrf: true, h: a.unlock},
+		{name: "snapshotRecord", method: "POST", path: "/records/{id}/snapshot", access: required, csrf: true, h: a.snapshot},
+		{name: "recordDiff", method: "GET", path: "/records/{id}/diff", access: required, h: a.recordDiff},
+
+		// history, diff, search
+		{name: "history", method: "GET", path: "/history", access: required, h: a.history},
+		{name: "recordHistory", method: "GET", path: "/history/{record}", access: required, h: a.history},
+		{name: "diff", method: "GET", path: "/diff/{recordId}", access: required, h: a.upstreamDiff},
+		{name: "search", method: "GET", path: "/search", access: optional, h: a.search},
+		{name: "searchSuggestions", method: "GET", path: "/search/suggestions", access: optional, h: a.suggestions},
+
 		// auth (all under the strict rate limit, as upstream's /api/v1/auth prefix)
 		{name: "login", method: "POST", path: "/auth/password", access: public, strict: true, h: a.login},
 		{name: "me", method: "GET", path: "/auth/me", access: required, strict: true, h: a.me},
