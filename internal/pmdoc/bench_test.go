@@ -60,3 +60,17 @@ func BenchmarkParseMarkdown200KB(b *testing.B) {
 		ParseMarkdown(md)
 	}
 }
+
+// BenchmarkSeedMarkdown200KB seeds a live room document (parse, then Yjs
+// integration of the new types), what the realtime hub does on room open.
+func BenchmarkSeedMarkdown200KB(b *testing.B) {
+	md := bylaw(200 << 10)
+	b.SetBytes(int64(len(md)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		doc := yjs.NewDoc(yjs.Options{ClientID: 77})
+		if _, err := SeedMarkdown(doc, md); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
