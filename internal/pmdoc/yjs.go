@@ -36,17 +36,28 @@ func SeedMarkdown(doc *yjs.Doc, md string) (bool, error) {
 }
 
 // SeedDocument writes n (a doc node) into doc's empty fragment "default".
+// On a document with no history yet it applies the directly encoded seed
+// update (cheaper than building and integrating preliminary types, same
+// resulting state); otherwise it inserts through a Yjs transaction.
 func SeedDocument(doc *yjs.Doc, n *Node) (bool, error) {
 	if doc.XmlFragment(Fragment).Len() > 0 {
 		return false, nil
 	}
-	if _, err := seed(doc, n); err != nil {
+	if len(doc.StateVector()) == 0 {
+		if err := doc.ApplyUpdate(EncodeSeed(n, doc.ClientID())); err != nil {
+			return false, fmt.Errorf("pmdoc: seed: %w", err)
+		}
+		return true, nil
+	}
+	if _, err := seedTransaction(doc, n); err != nil {
 		return false, err
 	}
 	return true, nil
 }
 
-func seed(doc *yjs.Doc, n *Node) ([]byte, error) {
+// seedTransaction inserts n's content through the Yjs editing API, as
+// y-prosemirror does.
+func seedTransaction(doc *yjs.Doc, n *Node) ([]byte, error) {
 	frag := doc.XmlFragment(Fragment)
 	nodes, err := prelimContent(n)
 	if err != nil {

@@ -11,10 +11,11 @@ import (
 	"github.com/civicpress/civicpress-go/internal/yjs"
 )
 
+// seedBytes seeds through the Yjs editing API (the y-prosemirror way).
 func seedBytes(t testing.TB, n *Node) []byte {
 	t.Helper()
 	doc := yjs.NewDoc(yjs.Options{ClientID: 1})
-	if _, err := SeedDocument(doc, n); err != nil {
+	if _, err := seedTransaction(doc, n); err != nil {
 		t.Fatal(err)
 	}
 	b, err := doc.EncodeStateAsUpdate(nil)
@@ -149,7 +150,7 @@ func TestEncodeSeedMatchesTransaction(t *testing.T) {
 	for i, d := range docs {
 		id := uint64(1 + i%5*1000003)
 		y := yjs.NewDoc(yjs.Options{ClientID: id})
-		if _, err := SeedDocument(y, d); err != nil {
+		if _, err := seedTransaction(y, d); err != nil {
 			t.Fatal(err)
 		}
 		want, err := y.EncodeStateAsUpdate(nil)
@@ -159,5 +160,37 @@ func TestEncodeSeedMatchesTransaction(t *testing.T) {
 		if got := EncodeSeed(d, id); !bytes.Equal(got, want) {
 			t.Fatalf("document %d: direct encoding differs\n got %x\nwant %x", i, got, want)
 		}
+	}
+}
+
+// SeedDocument's two paths (fresh document: apply the encoded update;
+// document with history: transaction) leave the same content.
+func TestSeedDocumentPaths(t *testing.T) {
+	d := ParseMarkdown(readFile(t, "testdata/upstream/mixed-document.md"))
+	fresh := yjs.NewDoc(yjs.Options{ClientID: 4})
+	if ok, err := SeedDocument(fresh, d); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	used := yjs.NewDoc(yjs.Options{ClientID: 4})
+	if _, err := used.Transact(nil, func(tx *yjs.Txn) error {
+		return used.Map("meta").Set(tx, "k", "v")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := SeedDocument(used, d); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	want := readFile(t, "testdata/upstream/mixed-document.canonical.md")
+	for name, doc := range map[string]*yjs.Doc{"fresh": fresh, "with history": used} {
+		if got := DocumentToMarkdown(doc); got != want {
+			t.Errorf("%s: %q", name, got)
+		}
+	}
+	u, err := fresh.EncodeStateAsUpdate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(u, EncodeSeed(d, 4)) {
+		t.Error("fresh seeded state differs from the encoded seed")
 	}
 }
