@@ -7,10 +7,12 @@
 //
 //	ParseMarkdown(md) *Node            markdown-it + prosemirror-markdown, as upstream
 //	SerializeMarkdown(doc) string      upstream's canonical Markdown, byte for byte
+//	(*Node).Check() error              the schema's content, mark and attribute rules
 //	MarkdownToUpdate(md, clientID)     the seed update (equal to upstream's with client 1)
 //	SeedMarkdown(doc, md)              seed a room's Y.Doc (no-op when not empty or blank)
 //	DocumentToMarkdown(doc) string     the writeback
 //	ReadFragment(frag) (*Node, []Repair)
+//	EncodeSeed(doc, clientID)          the seed update of any document
 //
 // # Parsing
 //
