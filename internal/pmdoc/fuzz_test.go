@@ -2,6 +2,8 @@ package pmdoc
 
 import (
 	"math/rand"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -59,6 +61,14 @@ func FuzzReadYjs(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(u)
+	}
+	// Real histories: two editor clients, deletions, formats, rejected content.
+	for _, name := range []string{"edit-concurrent-marks", "edit-many-steps", "edit-then-delete-all", "invalid-tiptap-list", "invalid-top-level-text"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "generated", name+".ydoc.bin"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, update []byte) {
 		doc := yjs.NewDoc(yjs.Options{ClientID: 9})
