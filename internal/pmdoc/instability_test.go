@@ -20,3 +20,20 @@ func TestUpstreamInstabilityLeadingSpaceInMark(t *testing.T) {
 		t.Fatalf("second pass %q, upstream %q", second, want)
 	}
 }
+
+// Invalid UTF-8 becomes U+FFFD per maximal invalid subsequence, as when
+// upstream reads the file with Node's UTF-8 decoder.
+func TestInvalidUTF8AsNodeDecodes(t *testing.T) {
+	cases := map[string]string{
+		"a\xffb":         "a\ufffdb",
+		"a\xff\xfeb":     "a\ufffd\ufffdb",
+		"a\xe2\x82b":     "a\ufffdb",             // truncated 3-byte sequence: one
+		"a\xed\xa0\x80b": "a\ufffd\ufffd\ufffdb", // surrogate encoding: each byte
+		"\xf0\x9f\x98":   "\ufffd",
+	}
+	for in, want := range cases {
+		if got := whatwgUTF8(in); got != want {
+			t.Errorf("%q → %q, want %q", in, got, want)
+		}
+	}
+}

@@ -27,11 +27,11 @@ func ParseMarkdown(md string) *Node {
 }
 
 // normalizeInput applies markdown-it's normalize rule (CRLF/CR → LF, NUL →
-// U+FFFD) after replacing invalid UTF-8 the way a UTF-8 decoder does, and
+// U+FFFD) after replacing invalid UTF-8 as Node's UTF-8 decoder does, and
 // ends the text with a newline (which changes no Markdown meaning).
 func normalizeInput(md string) string {
 	if !utf8.ValidString(md) {
-		md = strings.ToValidUTF8(md, "\ufffd")
+		md = whatwgUTF8(md)
 	}
 	if strings.ContainsAny(md, "\r\x00") {
 		md = strings.ReplaceAll(md, "\r\n", "\n")
@@ -358,4 +358,60 @@ func plainInline(s string) bool {
 		}
 	}
 	return true
+}
+
+// whatwgUTF8 replaces each maximal invalid subsequence with one U+FFFD, the
+// WHATWG decoding Node applies when it reads a file as UTF-8 (Go's
+// strings.ToValidUTF8 would merge a whole run into one).
+func whatwgUTF8(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r != utf8.RuneError || size > 1 {
+			b.WriteString(s[i : i+size])
+			i += size
+			continue
+		}
+		b.WriteRune(utf8.RuneError)
+		i += invalidPrefixLen(s[i:])
+	}
+	return b.String()
+}
+
+// invalidPrefixLen is the length of the maximal subpart of an ill-formed
+// sequence at the start of s (at least 1).
+func invalidPrefixLen(s string) int {
+	c := s[0]
+	var need int
+	lo, hi := byte(0x80), byte(0xBF)
+	switch {
+	case c >= 0xC2 && c <= 0xDF:
+		need = 1
+	case c >= 0xE0 && c <= 0xEF:
+		need = 2
+		if c == 0xE0 {
+			lo = 0xA0
+		} else if c == 0xED {
+			hi = 0x9F
+		}
+	case c >= 0xF0 && c <= 0xF4:
+		need = 3
+		if c == 0xF0 {
+			lo = 0x90
+		} else if c == 0xF4 {
+			hi = 0x8F
+		}
+	default:
+		return 1
+	}
+	n := 1
+	for k := 0; k < need && n < len(s); k++ {
+		b := s[n]
+		if b < lo || b > hi {
+			break
+		}
+		lo, hi = 0x80, 0xBF
+		n++
+	}
+	return n
 }
