@@ -194,3 +194,31 @@ func TestSeedDocumentPaths(t *testing.T) {
 		t.Error("fresh seeded state differs from the encoded seed")
 	}
 }
+
+// Rooms convert in parallel: the package-level parser and shared attribute
+// maps must be safe for concurrent use (run with -race).
+func TestConcurrentConversions(t *testing.T) {
+	md := readFile(t, "testdata/upstream/mixed-document.md")
+	want := readFile(t, "testdata/upstream/mixed-document.canonical.md")
+	done := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		go func(id uint64) {
+			u, err := MarkdownToUpdate(md, id)
+			if err != nil {
+				done <- err.Error()
+				return
+			}
+			doc := yjs.NewDoc(yjs.Options{ClientID: id + 100})
+			if err := doc.ApplyUpdate(u); err != nil {
+				done <- err.Error()
+				return
+			}
+			done <- DocumentToMarkdown(doc)
+		}(uint64(g + 1))
+	}
+	for g := 0; g < 8; g++ {
+		if got := <-done; got != want {
+			t.Fatalf("got %q", got)
+		}
+	}
+}
