@@ -57,6 +57,12 @@ type client struct {
 	lastSeen atomic.Int64 // unix nanos of the last frame or pong received
 	lastSent atomic.Int64 // unix nanos of the last frame queued
 	closed   atomic.Bool
+	slow     atomic.Bool
+
+	qmu      sync.Mutex
+	q        []outFrame // frames waiting for room in melody's queue
+	qBytes   int
+	inflight int // frames handed to melody and not yet written
 
 	reject *rejection // set when the handshake failed: close at once
 
@@ -66,8 +72,7 @@ type client struct {
 	syncTimer *time.Timer
 	awIDs     map[uint64]struct{}
 
-	// Touched only by the session's read goroutine.
-	readOnlyNotified bool
+	readOnlyNotified atomic.Bool // the READ_ONLY error frame was sent
 
 	expiryMu    sync.Mutex
 	expiryTimer *time.Timer
@@ -99,34 +104,97 @@ func (c *client) touch() { c.lastSeen.Store(time.Now().UnixNano()) }
 
 // send queues a binary frame.
 func (c *client) send(frame []byte) {
-	s := c.session()
-	if c.closed.Load() || s == nil {
+	if c.closed.Load() {
 		return
 	}
-	c.lastSent.Store(time.Now().UnixNano())
-	s.WriteBinary(frame)
+	c.enqueue(outFrame{data: frame})
 }
 
 // sendControl queues a JSON control frame for clients that opted in.
 func (c *client) sendControl(v any) {
-	s := c.session()
-	if !c.control || s == nil {
+	if !c.control {
 		return
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return
 	}
-	s.Write(b)
+	c.enqueue(outFrame{data: b, text: true})
+}
+
+type outFrame struct {
+	data  []byte
+	text  bool
+	close bool
+}
+
+// enqueue hands a frame to melody when fewer than inflightMax are in its
+// queue, else appends it to the overflow list that onSent drains. Frames
+// keep their order either way.
+func (c *client) enqueue(f outFrame) {
+	s := c.session()
+	if s == nil {
+		return
+	}
+	c.lastSent.Store(time.Now().UnixNano())
+	c.qmu.Lock()
+	if len(c.q) == 0 && c.inflight < inflightMax {
+		c.inflight++
+		c.qmu.Unlock()
+		write(s, f)
+		return
+	}
+	c.q = append(c.q, f)
+	c.qBytes += len(f.data)
+	over := c.qBytes > maxQueuedBytes || len(c.q) > maxQueuedFrames
+	c.qmu.Unlock()
+	if over {
+		c.slowConsumer()
+	}
+}
+
+func write(s *melody.Session, f outFrame) {
+	if f.close {
+		s.CloseWithMsg(f.data)
+	} else if f.text {
+		s.Write(f.data)
+	} else {
+		s.WriteBinary(f.data)
+	}
+}
+
+// sent is called by melody's writer after each frame: the next waiting
+// frame takes its place.
+func (c *client) sent() {
+	s := c.session()
+	c.qmu.Lock()
+	if c.inflight > 0 {
+		c.inflight--
+	}
+	var next []outFrame
+	for len(c.q) > 0 && c.inflight < inflightMax {
+		f := c.q[0]
+		c.q[0] = outFrame{}
+		c.q = c.q[1:]
+		c.qBytes -= len(f.data)
+		c.inflight++
+		next = append(next, f)
+	}
+	if len(c.q) == 0 {
+		c.q = nil // release the backing array
+	}
+	c.qmu.Unlock()
+	for _, f := range next {
+		write(s, f)
+	}
 }
 
 // closeWith releases the client at once (so nothing more is sent to it and
-// its frames are ignored), then sends a close frame. closeWith is safe from
-// any goroutine and idempotent.
+// its frames are ignored), then sends a close frame after any control frame
+// already queued; queued document frames are dropped, the client is leaving.
+// closeWith is safe from any goroutine and idempotent.
 func (c *client) closeWith(code int, reasonCode, detail string) {
-	first := c.h.release(c)
-	s := c.session()
-	if !first || s == nil {
+	if !c.h.release(c) || c.session() == nil {
 		return
 	}
 	reason := ""
@@ -142,21 +210,37 @@ func (c *client) closeWith(code int, reasonCode, detail string) {
 			reason = string(b)
 		}
 	}
-	s.CloseWithMsg(melody.FormatCloseMessage(code, reason))
+	c.qmu.Lock()
+	kept := c.q[:0]
+	for _, f := range c.q {
+		if f.text {
+			kept = append(kept, f)
+		}
+	}
+	c.q = kept
+	c.qmu.Unlock()
+	c.enqueue(outFrame{data: melody.FormatCloseMessage(code, reason), close: true})
 }
 
-// slowConsumer closes a client whose send queue overflowed. The close frame
-// cannot be queued behind a full queue, so it is written directly (gorilla
-// allows WriteControl concurrently with the writer) with a short deadline,
-// and the connection is closed.
+// slowConsumer closes a client whose send queue overflowed. It runs inside
+// a send (melody reports the overflow synchronously, often with the room
+// locked), so it only flags the client here and releases it from another
+// goroutine. The close frame cannot be queued behind a full queue, so it is
+// written directly (gorilla allows WriteControl concurrently with the
+// writer) with a short deadline, and the connection is closed.
 func (c *client) slowConsumer() {
-	s := c.session()
-	if !c.h.release(c) || s == nil {
+	if c.slow.Swap(true) {
 		return
 	}
-	c.h.log.Info("realtime: closing a client that cannot keep up", "client", c.id, "room", c.room.key)
-	conn := s.WebsocketConnection()
+	c.closed.Store(true) // nothing more is queued for it
+	s := c.session()
 	go func() {
+		c.h.release(c)
+		if s == nil {
+			return
+		}
+		c.h.log.Info("realtime: closing a client that cannot keep up", "client", c.id, "room", c.room.key)
+		conn := s.WebsocketConnection()
 		conn.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseTryAgainLater, `{"code":"SLOW_CONSUMER"}`),
 			time.Now().Add(time.Second))

@@ -23,15 +23,25 @@ var ErrDisabled = errors.New("realtime: disabled by configuration")
 
 // Memory per connection: gorilla keeps a read buffer per connection and
 // borrows a write buffer from a pool only while writing; melody's queue is
-// an array of envelopes (40 bytes each) allocated per connection. These
-// sizes keep an idle connection near 12 KiB (goroutine stacks included).
+// an array of envelopes (40 bytes each) allocated per connection, so it is
+// kept short and frames beyond it wait in a per-client overflow list that
+// costs nothing while empty (see client.send).
 const (
 	readBufferSize  = 1024
 	writeBufferSize = 4096
-	// sendQueue is melody's MessageBufferSize. A client this many frames
-	// behind is closed (it resyncs on reconnect): at 50 typists that is
-	// about half a second of a room's traffic.
-	sendQueue = 64
+	// sendQueue is melody's MessageBufferSize.
+	sendQueue = 16
+	// inflightMax frames are handed to melody at once; the rest of its
+	// queue stays free for close frames.
+	inflightMax = sendQueue - 4
+)
+
+// A client whose overflow list holds more than this is too slow to keep
+// up: it is closed (it resyncs when it reconnects) rather than let the
+// server buffer without bound or drop frames silently.
+var (
+	maxQueuedBytes  = 8 << 20
+	maxQueuedFrames = 8192
 )
 
 // Hub is the realtime service: an http.Handler serving room WebSockets and
@@ -108,6 +118,8 @@ func newHub(core *civicpress.Core, cfg Config, recs recordSource, snap snapshotS
 	m.HandleMessageBinary(h.onBinary)
 	m.HandleMessage(h.onText)
 	m.HandleError(h.onError)
+	m.HandleSentMessageBinary(h.onSent)
+	m.HandleSentMessage(h.onSent)
 	m.HandlePong(func(s *melody.Session) {
 		if c := sessionClient(s); c != nil {
 			c.touch()
@@ -115,6 +127,9 @@ func newHub(core *civicpress.Core, cfg Config, recs recordSource, snap snapshotS
 	})
 	h.m = m
 	h.subscribe()
+	if core != nil {
+		core.AttachRealtime(h)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.bgCancel = cancel
 	h.bgDone = make(chan struct{})
@@ -229,6 +244,9 @@ func (h *Hub) shutdown(ctx context.Context) error {
 	for _, u := range h.unsub {
 		u()
 	}
+	if h.core != nil {
+		h.core.AttachRealtime(nil)
+	}
 	h.bgCancel()
 	<-h.bgDone
 	h.m.Close()
@@ -277,6 +295,13 @@ func (h *Hub) onConnect(s *melody.Session) {
 func (h *Hub) onDisconnect(s *melody.Session) {
 	if c := sessionClient(s); c != nil {
 		h.release(c)
+	}
+}
+
+// onSent feeds melody the next waiting frame once one is written.
+func (h *Hub) onSent(s *melody.Session, _ []byte) {
+	if c := sessionClient(s); c != nil {
+		c.sent()
 	}
 }
 
@@ -329,19 +354,14 @@ func (h *Hub) destroyRoom(r *room) {
 	}
 }
 
-// SnapshotResult is what a snapshot request did (the REST endpoint's
-// {snapshotCreated, version, timestamp}).
-type SnapshotResult struct {
-	Created   bool      // something was written now (snapshot or draft)
-	Version   int       // the room's newest snapshot version, 0 when none
-	Timestamp time.Time // when the request was served
-}
-
-// Snapshot writes the record's room back now (snapshot and draft) when it
-// has unsaved edits. Without a live room it does nothing (Created false), as
-// upstream.
-func (h *Hub) Snapshot(ctx context.Context, recordID string) (SnapshotResult, error) {
-	res := SnapshotResult{Timestamp: time.Now()}
+// SnapshotRecord writes the record's room back now (snapshot and draft)
+// when it has unsaved edits, for the REST snapshot endpoint (the hub
+// attaches itself to core as its civicpress.SnapshotRequester). Without a
+// live room it does nothing, as upstream. Created is true when something
+// was written (upstream reported false when snapshots were disabled even
+// though the draft was written).
+func (h *Hub) SnapshotRecord(ctx context.Context, recordID string) (civicpress.SnapshotResult, error) {
+	res := civicpress.SnapshotResult{Timestamp: time.Now()}
 	h.mu.Lock()
 	r := h.rooms[roomTypeRecords+":"+recordID]
 	h.mu.Unlock()
@@ -353,12 +373,16 @@ func (h *Hub) Snapshot(ctx context.Context, recordID string) (SnapshotResult, er
 	}
 	fr, err := r.flush(ctx, "request")
 	res.Created = fr.Snapshot != nil || fr.Draft
+	var v int64
 	if fr.Snapshot != nil {
-		res.Version = fr.Snapshot.Version
+		v = int64(fr.Snapshot.Version)
 	} else if h.snap != nil && h.cfg.SnapshotsEnabled {
 		if sn, lerr := h.snap.Latest(ctx, r.key); lerr == nil && sn != nil {
-			res.Version = sn.Version
+			v = int64(sn.Version)
 		}
+	}
+	if v > 0 {
+		res.Version = &v
 	}
 	return res, err
 }

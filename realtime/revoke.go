@@ -15,6 +15,39 @@ func (h *Hub) subscribe() {
 	h.unsub = append(h.unsub, h.core.Events().Subscribe(h.onAuthEvent,
 		civicpress.EventSessionsRevoked, civicpress.EventUserRoleChanged,
 		civicpress.EventUserDeleted, civicpress.EventAPIKeyRevoked, civicpress.EventUserUpdated))
+	h.unsub = append(h.unsub, h.core.Events().Subscribe(h.onRecordEvent,
+		civicpress.EventRecordArchived, civicpress.EventStatusChanged, civicpress.EventRecordPublished, civicpress.EventRecordUpdated))
+}
+
+// onRecordEvent follows the record's state: an archived record's room turns
+// read-only for everyone (and editable again if it leaves that status).
+func (h *Hub) onRecordEvent(ev civicpress.Event) {
+	h.mu.Lock()
+	r := h.rooms[roomTypeRecords+":"+ev.RecordID]
+	h.mu.Unlock()
+	if r == nil {
+		return
+	}
+	status, _ := ev.Data["status"].(string)
+	switch {
+	case ev.Type == civicpress.EventRecordArchived:
+		status = civicpress.StatusArchived
+	case status == "":
+		return
+	}
+	editable := status != civicpress.StatusArchived
+	r.mu.Lock()
+	changed := r.editable != editable
+	r.editable = editable
+	clients := append([]*client(nil), r.clients...)
+	r.mu.Unlock()
+	if !changed {
+		return
+	}
+	for _, c := range clients {
+		c.readOnlyNotified.Store(false)
+		c.sendControl(map[string]any{"type": "control", "event": "permissions.changed", "canEdit": editable && c.canEdit.Load(), "recordStatus": status})
+	}
 }
 
 func (h *Hub) userClients(uid int64) []*client {
@@ -85,7 +118,7 @@ func (h *Hub) recheck(c *client, role string) {
 	now := h.core.Can(&u, "records:edit", civicpress.PermContext{RecordType: rt, Action: "edit"})
 	c.canEdit.Store(now)
 	if was != now {
-		c.readOnlyNotified = false
+		c.readOnlyNotified.Store(false)
 		c.sendControl(map[string]any{"type": "control", "event": "permissions.changed", "canEdit": now})
 	}
 }

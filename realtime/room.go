@@ -315,8 +315,7 @@ func (r *room) onUpdate(c *client, subtype uint64, frame, update []byte) {
 		r.answerLocked(c, c.pendingSV)
 	}
 	r.mu.Unlock()
-	if !editable && !isEmptyUpdate(update) && !c.readOnlyNotified {
-		c.readOnlyNotified = true
+	if !editable && !isEmptyUpdate(update) && c.readOnlyNotified.CompareAndSwap(false, true) {
 		c.sendControl(controlError("READ_ONLY", "This connection cannot change the document"))
 	}
 }
@@ -627,11 +626,4 @@ func (r *room) finalize() {
 	} else if retry {
 		r.startGrace()
 	}
-}
-
-// setEditable changes whether the record's state allows edits.
-func (r *room) setEditable(ok bool) {
-	r.mu.Lock()
-	r.editable = ok
-	r.mu.Unlock()
 }
