@@ -569,35 +569,68 @@ func (d *Doc) ToJSON() *lib0.Object {
 }
 
 func valueString(v any) string {
+	var sb strings.Builder
+	writeValueString(&sb, v)
+	return sb.String()
+}
+
+// writeValueString appends String(v) as Yjs's XML toString interpolates it;
+// everything streams into one builder so deep trees stay linear.
+func writeValueString(sb *strings.Builder, v any) {
 	switch x := v.(type) {
 	case XmlElement:
-		return x.String()
+		writeXmlElement(sb, x.t)
 	case XmlText:
-		return x.String()
+		writeXmlText(sb, x.t)
 	case XmlFragment:
-		return x.String()
+		writeXmlChildren(sb, x.t)
 	case Text:
-		return x.String()
+		sb.WriteString(x.String())
 	case Map, Array, XmlHook, Abstract, *SubDoc:
-		return "[object Object]"
+		sb.WriteString("[object Object]")
+	default:
+		sb.WriteString(lib0.String(v))
 	}
-	return lib0.String(v)
 }
 
 func xmlChildrenString(t *typeCore) string {
 	var sb strings.Builder
-	for _, c := range t.listSlice() {
-		sb.WriteString(valueString(c))
-	}
+	writeXmlChildren(&sb, t)
 	return sb.String()
 }
 
+func writeXmlChildren(sb *strings.Builder, t *typeCore) {
+	if t.isPrelim() {
+		for _, c := range t.prelim.list {
+			writeValueString(sb, c)
+		}
+		return
+	}
+	for n := t.start; n != nil; n = n.right {
+		if !n.countable() || n.deleted() {
+			continue
+		}
+		if n.ckind == contentAny || n.ckind == contentJSON || n.ckind == contentString {
+			for _, v := range appendContent(nil, n) {
+				writeValueString(sb, v)
+			}
+			continue
+		}
+		writeValueString(sb, contentValue(n, 0))
+	}
+}
+
 func xmlElementString(t *typeCore) string {
+	var sb strings.Builder
+	writeXmlElement(&sb, t)
+	return sb.String()
+}
+
+func writeXmlElement(sb *strings.Builder, t *typeCore) {
 	attrs := t.mapAll()
 	keys := append([]string(nil), attrs.Keys()...)
 	sortUTF16(keys)
 	name := jsLower(t.name)
-	var sb strings.Builder
 	sb.WriteByte('<')
 	sb.WriteString(name)
 	for _, k := range keys {
@@ -605,19 +638,23 @@ func xmlElementString(t *typeCore) string {
 		sb.WriteByte(' ')
 		sb.WriteString(k)
 		sb.WriteString(`="`)
-		sb.WriteString(valueString(v))
+		writeValueString(sb, v)
 		sb.WriteByte('"')
 	}
 	sb.WriteByte('>')
-	sb.WriteString(xmlChildrenString(t))
+	writeXmlChildren(sb, t)
 	sb.WriteString("</")
 	sb.WriteString(name)
 	sb.WriteByte('>')
-	return sb.String()
 }
 
 func xmlTextString(t *typeCore) string {
 	var sb strings.Builder
+	writeXmlText(&sb, t)
+	return sb.String()
+}
+
+func writeXmlText(sb *strings.Builder, t *typeCore) {
 	for _, op := range textDelta(t) {
 		names := append([]string(nil), op.Attributes.Keys()...)
 		sortUTF16(names)
@@ -632,17 +669,16 @@ func xmlTextString(t *typeCore) string {
 				sb.WriteByte(' ')
 				sb.WriteString(k)
 				sb.WriteString(`="`)
-				sb.WriteString(valueString(av))
+				writeValueString(sb, av)
 				sb.WriteByte('"')
 			}
 			sb.WriteByte('>')
 		}
-		sb.WriteString(valueString(op.Insert))
+		writeValueString(sb, op.Insert)
 		for i := len(names) - 1; i >= 0; i-- {
 			sb.WriteString("</")
 			sb.WriteString(names[i])
 			sb.WriteByte('>')
 		}
 	}
-	return sb.String()
 }
