@@ -24,7 +24,7 @@ var mdParser = parser.NewParser(
 		util.Prioritized(parser.NewSetextHeadingParser(), 100),
 		util.Prioritized(parser.NewThematicBreakParser(), 200),
 		util.Prioritized(parser.NewListParser(), 300),
-		util.Prioritized(parser.NewListItemParser(), 400),
+		util.Prioritized(&listItemParser{inner: parser.NewListItemParser()}, 400),
 		util.Prioritized(parser.NewCodeBlockParser(), 500),
 		util.Prioritized(parser.NewATXHeadingParser(), 600),
 		util.Prioritized(&fenceParser{inner: parser.NewFencedCodeBlockParser()}, 700),
@@ -751,3 +751,92 @@ func (htmlBlockParser) Continue(node ast.Node, reader text.Reader, pc parser.Con
 func (htmlBlockParser) Close(node ast.Node, reader text.Reader, pc parser.Context) {}
 func (htmlBlockParser) CanInterruptParagraph() bool                                { return true }
 func (htmlBlockParser) CanAcceptIndentedLine() bool                                { return false }
+
+// --- list items: goldmark measures a tab after the marker from the start
+// of the container's content, so inside a quote or an item "* \tx" comes
+// out as a paragraph where markdown-it makes it indented code. The wrapper
+// lets goldmark open the item, then redoes the offset with markdown-it's
+// columns: true columns outside quotes; inside a quote, columns counted
+// from two (its "bsCount") at the innermost quote's content.
+
+type listItemParser struct{ inner parser.BlockParser }
+
+func (l *listItemParser) Trigger() []byte { return l.inner.Trigger() }
+
+func (l *listItemParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
+	line, _ := reader.PeekLine()
+	col0 := mdColumn(parent, reader.LineOffset())
+	markerEnd, ok := listMarkerEnd(line)
+	savedLine, savedPos := reader.Position()
+	node, state := l.inner.Open(parent, reader, pc)
+	item, isItem := node.(*ast.ListItem)
+	if !isItem || !ok || col0%4 == 0 || state&parser.HasChildren == 0 {
+		return node, state
+	}
+	rest := line[markerEnd:]
+	if bytes.IndexByte(rest[:len(rest)-len(bytes.TrimLeft(rest, " \t"))], '\t') < 0 {
+		return node, state // no tab after the marker: columns agree
+	}
+	w, _ := util.IndentWidth(rest, col0+markerEnd)
+	offset := w
+	if offset > 4 {
+		offset = 1 // content starts one column after the marker; the rest is code
+	}
+	item.Offset = markerEnd + offset
+	// Continue at the content with the whitespace markdown-it leaves (the
+	// indentation of an indented code block) as padding.
+	reader.SetPosition(savedLine, savedPos)
+	ws := len(rest) - len(bytes.TrimLeft(rest, " \t"))
+	reader.AdvanceAndSetPadding(markerEnd+ws, w-offset)
+	return node, state
+}
+
+// mdColumn is the column markdown-it assigns to the start of the current
+// line content (at true column col) inside parent.
+func mdColumn(parent ast.Node, col int) int {
+	extra := 0
+	for p := parent; p != nil; p = p.Parent() {
+		switch n := p.(type) {
+		case *ast.ListItem:
+			extra += n.Offset
+		case *ast.Blockquote:
+			return 2 + extra
+		}
+	}
+	return col
+}
+
+// listMarkerEnd returns the index just after a list marker at the start of
+// line (up to three spaces, then "-", "+", "*" or 1-9 digits and "." or ")").
+func listMarkerEnd(line []byte) (int, bool) {
+	i := 0
+	for i < len(line) && line[i] == ' ' {
+		i++
+	}
+	if i > 3 || i >= len(line) {
+		return 0, false
+	}
+	switch c := line[i]; {
+	case c == '-' || c == '+' || c == '*':
+		return i + 1, true
+	case c >= '0' && c <= '9':
+		j := i
+		for j < len(line) && line[j] >= '0' && line[j] <= '9' {
+			j++
+		}
+		if j-i > 9 || j >= len(line) || (line[j] != '.' && line[j] != ')') {
+			return 0, false
+		}
+		return j + 1, true
+	}
+	return 0, false
+}
+
+func (l *listItemParser) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
+	return l.inner.Continue(node, reader, pc)
+}
+func (l *listItemParser) Close(node ast.Node, reader text.Reader, pc parser.Context) {
+	l.inner.Close(node, reader, pc)
+}
+func (l *listItemParser) CanInterruptParagraph() bool { return l.inner.CanInterruptParagraph() }
+func (l *listItemParser) CanAcceptIndentedLine() bool { return l.inner.CanAcceptIndentedLine() }

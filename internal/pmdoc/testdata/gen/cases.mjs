@@ -441,5 +441,9 @@ add('regress-ref-then-code', 'indented code after a definition', '[r]: /u\n    c
 add('regress-last-line-spaces', 'whitespace-only last line without newline', '```\ncode\n\t')
 add('regress-code-span-lazy-item', 'code span across a lazy line in a list item', '10. `a\n  b` c\n')
 add('regress-javascript-ref-def', 'javascript reference definition stays text', '[x]: javascript:alert(1)\n\n[x]\n')
+add('regress-tab-after-marker-in-quote', 'tab after a list marker inside a quote opens code', '> * \tTab\n')
+add('regress-tab-after-nested-marker', 'tab after a nested list marker opens code', '* * \t\\_\n')
+add('regress-tab-after-marker-nested-quote', 'tab after a list marker in nested quotes', '> > + \t~~<\n')
+add('regress-tab-in-nested-item', 'tab after a marker in a nested item', '- a\n  * \tb\n')
 
 export default C
