@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 var recordTypes = []string{"bylaw", "policy", "minutes", "resolution", "ordinance"}
@@ -263,4 +266,37 @@ func BenchmarkHistory(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkGoGitWorktreeCommit is the baseline this package replaces:
+// go-git's Worktree.Add + Commit, which compute a status of the whole work
+// tree on every commit.
+func BenchmarkGoGitWorktreeCommit(b *testing.B) {
+	for _, n := range []int{100, 10_000} {
+		b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
+			_, dir := seedRepo(b, n, false, Options{NoSync: true, DefaultBranch: "main"})
+			repo, err := git.PlainOpen(dir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			wt, err := repo.Worktree()
+			if err != nil {
+				b.Fatal(err)
+			}
+			sig := &object.Signature{Name: alice.Name, Email: alice.Email, When: time.Now()}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				p := recordPath(n+i, false)
+				writeFile(b, dir, p, recordBody(n+i, 1))
+				b.StartTimer()
+				if _, err := wt.Add(p); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := wt.Commit("Create record: x", &git.CommitOptions{Author: sig, Committer: sig}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -92,13 +92,13 @@ func (r *Repo) commitLocked(ctx context.Context, msg string, a Author, paths, pe
 	if err != nil {
 		return "", err
 	}
-	indexHeld, refMoved := true, false
+	// On failure the journal is kept: its path lines make the next commit
+	// re-sync those index entries, and its lock lines no longer match any
+	// file once the locks are rolled back.
+	indexHeld := true
 	defer func() {
 		if indexHeld {
 			il.rollback()
-			if !refMoved {
-				r.journalClear() // nothing happened that needs recovery
-			}
 		}
 	}()
 	hook("index-locked")
@@ -121,6 +121,9 @@ func (r *Repo) commitLocked(ctx context.Context, msg string, a Author, paths, pe
 		return "", err
 	}
 	var journal strings.Builder
+	for _, p := range pending {
+		journal.WriteString("path " + p + "\n")
+	}
 	for _, c := range changes {
 		journal.WriteString("path " + c.path + "\n")
 	}
@@ -168,7 +171,6 @@ func (r *Repo) commitLocked(ctx context.Context, msg string, a Author, paths, pe
 	if err := r.updateRef(rl, h, commitID, a, when, subject); err != nil {
 		return "", err
 	}
-	refMoved = true
 	hook("ref-updated")
 	r.noteCommit(commitID, newTree, h.commit, a, when, msg, changes, removals, base)
 
@@ -221,8 +223,9 @@ func (r *Repo) syncIndex(tree plumbing.Hash, changes []change, removals, pending
 	return nil
 }
 
-// recoverLocked cleans up after a commit that died holding the lock; it
-// returns the paths whose index entries must be re-synced.
+// recoverLocked cleans up after a commit that died (or failed) holding the
+// lock; it returns the paths whose index entries must be re-synced. The
+// journal is emptied only once they are.
 func (r *Repo) recoverLocked(ctx context.Context) ([]string, error) {
 	return r.readJournal()
 }

@@ -240,8 +240,7 @@ func findRepo(dir string) (root, gitDir string, err error) {
 // Dir returns the directory the Repo was opened on, absolute.
 func (r *Repo) Dir() string { return r.dir }
 
-// Close releases the Repo's resources. It does not wait for commits in
-// flight; callers stop using the Repo first.
+// Close releases the Repo's resources, after a commit in flight finishes.
 func (r *Repo) Close() error {
 	r.sem <- struct{}{}
 	if r.jf != nil {

@@ -188,8 +188,8 @@ func (r *Repo) journalClear() {
 }
 
 // readJournal removes the stale lock files a dead commit left and returns
-// the paths it was committing, then empties the journal. The caller holds
-// the repository lock.
+// the paths it was committing. The caller holds the repository lock and
+// empties the journal once those paths' index entries are re-synced.
 func (r *Repo) readJournal() (paths []string, err error) {
 	f, err := r.journalFile()
 	if err != nil {
@@ -241,6 +241,7 @@ func (r *Repo) readJournal() (paths []string, err error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("gitrepo: journal: %w", err)
 	}
+	r.joff = fi.Size() // keep the lines until their paths are re-synced
 	for lp, n := range locks {
 		fi, err := os.Lstat(lp)
 		if err != nil {
@@ -261,6 +262,5 @@ func (r *Repo) readJournal() (paths []string, err error) {
 			}
 		}
 	}
-	r.journalClear()
 	return paths, nil
 }

@@ -177,6 +177,7 @@ func (r *Repo) Dirty(ctx context.Context) ([]string, error) {
 		if err := r.resyncIndex(ctx, base, pending); err != nil {
 			return nil, err
 		}
+		r.journalClear()
 	} else if err := r.idx.load(r.indexPath()); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux || darwin || freebsd || netbsd || openbsd
 
 package gitrepo
 
@@ -25,7 +25,8 @@ func fileIdentOf(fi os.FileInfo) fileIdent {
 	id := fileIdent{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		id.dev, id.ino = uint64(st.Dev), uint64(st.Ino)
-		id.ctime = int64(st.Ctim.Sec)*1e9 + int64(st.Ctim.Nsec)
+		sec, nsec := ctime(st)
+		id.ctime = sec*1e9 + nsec
 	}
 	return id
 }
@@ -37,7 +38,8 @@ func fillStat(e *idxEntry, fi os.FileInfo) {
 	e.ctimeS, e.ctimeN = e.mtimeS, e.mtimeN
 	e.size = uint32(fi.Size())
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		e.ctimeS, e.ctimeN = uint32(st.Ctim.Sec), uint32(st.Ctim.Nsec)
+		sec, nsec := ctime(st)
+		e.ctimeS, e.ctimeN = uint32(sec), uint32(nsec)
 		e.dev, e.ino = uint32(st.Dev), uint32(st.Ino)
 		e.uid, e.gid = st.Uid, st.Gid
 	}
@@ -57,7 +59,7 @@ func statMatches(e *idxEntry, fi os.FileInfo) bool {
 // renamed or modified.
 func changeTime(fi os.FileInfo) time.Time {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec))
+		return time.Unix(ctime(st))
 	}
 	return fi.ModTime()
 }

@@ -1,0 +1,7 @@
+//go:build linux || openbsd
+
+package gitrepo
+
+import "syscall"
+
+func ctime(st *syscall.Stat_t) (sec, nsec int64) { return int64(st.Ctim.Sec), int64(st.Ctim.Nsec) }
