@@ -176,3 +176,16 @@ func BenchmarkMemoryPerDoc(b *testing.B) {
 		runtime.KeepAlive(d2)
 	}
 }
+
+// BenchmarkMergeUpdates compacts the first 10,000 updates of the trace into one.
+func BenchmarkMergeUpdates(b *testing.B) {
+	trace, _ := benchInputs(b)
+	parts := trace[:10000]
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := MergeUpdates(parts...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -113,24 +113,41 @@ func mergeDecoded(updates []*decodedUpdate, a *itemAlloc) *decodedUpdate {
 	w := &structWriter{out: out}
 	var cw *item // struct being written (Yjs currWrite)
 	end := func(s *item) int { return s.id.Clock + s.length }
-	for {
-		readers = slices.DeleteFunc(readers, func(r *structReader) bool { return r.curr == nil })
-		slices.SortStableFunc(readers, func(x, y *structReader) int {
-			a, b := x.curr, y.curr
-			if a.id.Client == b.id.Client {
-				if a.id.Clock == b.id.Clock {
-					if (a.kind == kindSkip) == (b.kind == kindSkip) {
-						return 0
-					}
-					if a.kind == kindSkip {
-						return 1
-					}
-					return -1
+	less := func(x, y *structReader) int {
+		a, b := x.curr, y.curr
+		if a.id.Client == b.id.Client {
+			if a.id.Clock == b.id.Clock {
+				if (a.kind == kindSkip) == (b.kind == kindSkip) {
+					return 0
 				}
-				return a.id.Clock - b.id.Clock
+				if a.kind == kindSkip {
+					return 1
+				}
+				return -1
 			}
-			return cmpClientDesc(a.id.Client, b.id.Client)
-		})
+			return a.id.Clock - b.id.Clock
+		}
+		return cmpClientDesc(a.id.Client, b.id.Client)
+	}
+	readers = slices.DeleteFunc(readers, func(r *structReader) bool { return r.curr == nil })
+	slices.SortStableFunc(readers, less)
+	first := true
+	for {
+		// Yjs stable-sorts all readers every round; only the front one moved
+		// since the last round, so putting it back before its equals gives
+		// the same order.
+		if !first && len(readers) > 0 {
+			moved := readers[0]
+			rest := readers[1:]
+			if moved.curr == nil {
+				readers = rest
+			} else {
+				pos, _ := slices.BinarySearchFunc(rest, moved, less)
+				copy(readers, rest[:pos])
+				readers[pos] = moved
+			}
+		}
+		first = false
 		if len(readers) == 0 {
 			break
 		}

@@ -46,6 +46,8 @@ time('applyUpdate 1 MB into empty doc', 20, () => { const d = new Y.Doc(); Y.app
 const bigDoc = new Y.Doc(); Y.applyUpdate(bigDoc, big)
 time('encodeStateAsUpdate (1 MB doc)', 20, () => Y.encodeStateAsUpdate(bigDoc))
 
+time('mergeUpdates (10k trace updates)', 5, () => Y.mergeUpdates(trace.slice(0, 10000)))
+
 const h0 = heap()
 const keep = applyTrace()
 const h1 = heap()
