@@ -23,7 +23,7 @@ var mdParser = parser.NewParser(
 		util.Prioritized(&tableParser{}, 50),
 		util.Prioritized(parser.NewSetextHeadingParser(), 100),
 		util.Prioritized(parser.NewThematicBreakParser(), 200),
-		util.Prioritized(parser.NewListParser(), 300),
+		util.Prioritized(&listParser{inner: parser.NewListParser()}, 300),
 		util.Prioritized(&listItemParser{inner: parser.NewListItemParser()}, 400),
 		util.Prioritized(parser.NewCodeBlockParser(), 500),
 		util.Prioritized(parser.NewATXHeadingParser(), 600),
@@ -840,3 +840,53 @@ func (l *listItemParser) Close(node ast.Node, reader text.Reader, pc parser.Cont
 }
 func (l *listItemParser) CanInterruptParagraph() bool { return l.inner.CanInterruptParagraph() }
 func (l *listItemParser) CanAcceptIndentedLine() bool { return l.inner.CanAcceptIndentedLine() }
+
+// --- lists: goldmark remembers "an empty item was followed by a blank
+// line" in one flag for the whole parse, so an empty item in a nested list
+// also closes the enclosing list on the next line ("- a\n  *\n\n    x").
+// markdown-it (and CommonMark) close only the list whose item was empty.
+// The wrapper records which lists saw such a blank line and keeps an outer
+// list open when the flag came from an inner one.
+
+type listParser struct{ inner parser.BlockParser }
+
+var blankAfterEmptyKey = parser.NewContextKey()
+
+func (l *listParser) Trigger() []byte { return l.inner.Trigger() }
+func (l *listParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
+	return l.inner.Open(parent, reader, pc)
+}
+
+func (l *listParser) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
+	line, _ := reader.PeekLine()
+	last, _ := node.LastChild().(*ast.ListItem)
+	if util.IsBlank(line) {
+		if last != nil && last.ChildCount() == 0 {
+			seen, _ := pc.Get(blankAfterEmptyKey).(map[ast.Node]bool)
+			if seen == nil {
+				seen = map[ast.Node]bool{}
+				pc.Set(blankAfterEmptyKey, seen)
+			}
+			seen[node] = true
+		}
+		return l.inner.Continue(node, reader, pc)
+	}
+	st := l.inner.Continue(node, reader, pc)
+	if st&parser.Continue != 0 || last == nil || last.ChildCount() == 0 {
+		return st
+	}
+	seen, _ := pc.Get(blankAfterEmptyKey).(map[ast.Node]bool)
+	if seen[node] {
+		return st
+	}
+	if indent, _ := util.IndentWidth(line, reader.LineOffset()); indent >= last.Offset {
+		// goldmark closed this list only because of another list's flag.
+		return parser.Continue | parser.HasChildren
+	}
+	return st
+}
+func (l *listParser) Close(node ast.Node, reader text.Reader, pc parser.Context) {
+	l.inner.Close(node, reader, pc)
+}
+func (l *listParser) CanInterruptParagraph() bool { return l.inner.CanInterruptParagraph() }
+func (l *listParser) CanAcceptIndentedLine() bool { return l.inner.CanAcceptIndentedLine() }
