@@ -841,16 +841,31 @@ func (l *listItemParser) Close(node ast.Node, reader text.Reader, pc parser.Cont
 func (l *listItemParser) CanInterruptParagraph() bool { return l.inner.CanInterruptParagraph() }
 func (l *listItemParser) CanAcceptIndentedLine() bool { return l.inner.CanAcceptIndentedLine() }
 
-// --- lists: goldmark remembers "an empty item was followed by a blank
-// line" in one flag for the whole parse, so an empty item in a nested list
-// also closes the enclosing list on the next line ("- a\n  *\n\n    x").
-// markdown-it (and CommonMark) close only the list whose item was empty.
-// The wrapper records which lists saw such a blank line and keeps an outer
-// list open when the flag came from an inner one.
+// --- lists: two differences from goldmark's list parser are fixed here.
+// goldmark remembers "an empty item was followed by a blank line" in one
+// flag for the whole parse, so an empty item in a nested list also closes
+// the enclosing list on the next line ("- a\n  *\n\n    x"); markdown-it
+// (and CommonMark) close only the list whose item was empty. And
+// markdown-it ends a list when an empty item is followed by two blank
+// lines, where goldmark keeps the list going.
 
 type listParser struct{ inner parser.BlockParser }
 
-var blankAfterEmptyKey = parser.NewContextKey()
+var listStateKey = parser.NewContextKey()
+
+type listState struct {
+	sawBlankAfterEmpty bool // this list's last item was empty at a blank line
+	blanks             int  // blank lines since the empty last item
+}
+
+func listStates(pc parser.Context) map[ast.Node]*listState {
+	m, _ := pc.Get(listStateKey).(map[ast.Node]*listState)
+	if m == nil {
+		m = map[ast.Node]*listState{}
+		pc.Set(listStateKey, m)
+	}
+	return m
+}
 
 func (l *listParser) Trigger() []byte { return l.inner.Trigger() }
 func (l *listParser) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
@@ -860,30 +875,34 @@ func (l *listParser) Open(parent ast.Node, reader text.Reader, pc parser.Context
 func (l *listParser) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
 	line, _ := reader.PeekLine()
 	last, _ := node.LastChild().(*ast.ListItem)
+	states := listStates(pc)
+	st := states[node]
+	if st == nil {
+		st = &listState{}
+		states[node] = st
+	}
+	lastEmpty := last != nil && last.ChildCount() == 0
 	if util.IsBlank(line) {
-		if last != nil && last.ChildCount() == 0 {
-			seen, _ := pc.Get(blankAfterEmptyKey).(map[ast.Node]bool)
-			if seen == nil {
-				seen = map[ast.Node]bool{}
-				pc.Set(blankAfterEmptyKey, seen)
-			}
-			seen[node] = true
+		if lastEmpty {
+			st.sawBlankAfterEmpty = true
+			st.blanks++
 		}
 		return l.inner.Continue(node, reader, pc)
 	}
-	st := l.inner.Continue(node, reader, pc)
-	if st&parser.Continue != 0 || last == nil || last.ChildCount() == 0 {
-		return st
+	blanks := st.blanks
+	st.blanks = 0
+	if lastEmpty && blanks >= 2 {
+		return parser.Close
 	}
-	seen, _ := pc.Get(blankAfterEmptyKey).(map[ast.Node]bool)
-	if seen[node] {
-		return st
+	res := l.inner.Continue(node, reader, pc)
+	if res&parser.Continue != 0 || last == nil || lastEmpty || st.sawBlankAfterEmpty {
+		return res
 	}
 	if indent, _ := util.IndentWidth(line, reader.LineOffset()); indent >= last.Offset {
 		// goldmark closed this list only because of another list's flag.
 		return parser.Continue | parser.HasChildren
 	}
-	return st
+	return res
 }
 func (l *listParser) Close(node ast.Node, reader text.Reader, pc parser.Context) {
 	l.inner.Close(node, reader, pc)

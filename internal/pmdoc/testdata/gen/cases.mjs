@@ -445,5 +445,10 @@ add('regress-tab-after-marker-in-quote', 'tab after a list marker inside a quote
 add('regress-tab-after-nested-marker', 'tab after a nested list marker opens code', '* * \t\\_\n')
 add('regress-tab-after-marker-nested-quote', 'tab after a list marker in nested quotes', '> > + \t~~<\n')
 add('regress-tab-in-nested-item', 'tab after a marker in a nested item', '- a\n  * \tb\n')
+add('regress-empty-item-two-blanks', 'empty item then two blank lines ends the list', '* \n  \n\n* b\n')
+add('regress-empty-item-one-blank', 'empty item then one blank line keeps the list', '*\n\n* b\n')
+add('regress-empty-item-then-indented', 'empty item, blank lines, indented text', '-\n\n\n  x\n')
+add('regress-empty-middle-item', 'empty middle item then two blank lines', '- a\n-\n\n\n- c\n')
+add('regress-nested-empty-item', 'empty nested item does not close the outer list', '- a\n  *\n\n    x\n')
 
 export default C
