@@ -1,0 +1,505 @@
+// Command rtload is a load generator for the realtime hub: many y-websocket
+// clients (each a Yjs document with its own client id) typing into their own
+// paragraph of records' XmlFragment("default") and moving a cursor through
+// awareness, measuring how long each update takes to reach the other clients
+// of its room.
+//
+//	rtload setup -project DIR -rooms 1000 -clients 5000   # records, users, tokens, realtime.yml
+//	rtload run -project DIR -rooms 500 -per-room 3 -updates 2 -awareness 2 -duration 30s -pid PID
+//	rtload run ... -idle                                 # connect, sync, stay idle; report server RSS
+//
+// setup opens the project with the core (as the API would) to create draft
+// records and users with sessions, writes the tokens to DIR/.system-data/
+// rtload.json and raises the connection limits in realtime.yml (all load
+// clients come from 127.0.0.1). Start the server after setup. With -pid,
+// run samples the server's CPU time and RSS from /proc.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/civicpress/civicpress-go/civicpress"
+	"github.com/civicpress/civicpress-go/internal/yjs"
+	"github.com/civicpress/civicpress-go/internal/yjs/yproto"
+	"github.com/gorilla/websocket"
+)
+
+type plan struct {
+	Records []string `json:"records"`
+	Tokens  []string `json:"tokens"` // one per user; each user gets at most perUser connections
+	PerUser int      `json:"perUser"`
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: rtload setup|run [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "setup":
+		err = setup(os.Args[2:])
+	case "run":
+		err = run(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rtload:", err)
+		os.Exit(1)
+	}
+}
+
+func setup(args []string) error {
+	fs := flag.NewFlagSet("setup", flag.ExitOnError)
+	project := fs.String("project", "", "project directory (created when missing)")
+	rooms := fs.Int("rooms", 1000, "records to create")
+	clients := fs.Int("clients", 5000, "connections to provide tokens for")
+	fs.Parse(args)
+	if *project == "" {
+		return errors.New("-project is required")
+	}
+	ctx := context.Background()
+	core, err := civicpress.Open(ctx, civicpress.Config{ProjectDir: *project})
+	if err != nil {
+		return err
+	}
+	defer core.Close()
+	const perUser = 10
+	p := plan{PerUser: perUser}
+	typ := "bylaw"
+	for i := range *rooms {
+		title := fmt.Sprintf("Load record %d", i)
+		body := fmt.Sprintf("# Load record %d\n\nThis paragraph was seeded for the load test.", i)
+		d, err := core.Records().CreateDraft(ctx, civicpress.System, civicpress.Changes{Title: &title, Type: &typ, Body: &body})
+		if err != nil {
+			return err
+		}
+		p.Records = append(p.Records, d.ID)
+	}
+	for i := 0; i < (*clients+perUser-1)/perUser; i++ {
+		name := fmt.Sprintf("load%d_%d", time.Now().UnixNano()%1e6, i)
+		u, err := core.Users().Create(ctx, civicpress.System, civicpress.NewUser{Username: name, Role: "clerk", Email: name + "@example.org"})
+		if err != nil {
+			return err
+		}
+		s, err := core.Auth().IssueSession(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		p.Tokens = append(p.Tokens, s.Token)
+	}
+	b, _ := json.Marshal(p)
+	sys := core.Paths().SystemDataDir
+	if err := os.WriteFile(filepath.Join(sys, "rtload.json"), b, 0o600); err != nil {
+		return err
+	}
+	yml := fmt.Sprintf("realtime:\n  rooms:\n    max_rooms: %d\n  rate_limiting:\n    connections_per_ip: %d\n    connections_per_user: %d\n",
+		*rooms+10, *clients+100, perUser)
+	if err := os.WriteFile(filepath.Join(sys, "realtime.yml"), []byte(yml), 0o600); err != nil {
+		return err
+	}
+	fmt.Printf("created %d records and %d users; wrote %s and realtime.yml\n", len(p.Records), len(p.Tokens), filepath.Join(sys, "rtload.json"))
+	return nil
+}
+
+// sent remembers when each (client, clock) was sent, for latency.
+type sentLog struct {
+	mu sync.Mutex
+	m  map[[2]uint64]time.Time
+}
+
+func (s *sentLog) put(client, clock uint64, t time.Time) {
+	s.mu.Lock()
+	s.m[[2]uint64{client, clock}] = t
+	s.mu.Unlock()
+}
+
+func (s *sentLog) get(client, clock uint64) (time.Time, bool) {
+	s.mu.Lock()
+	t, ok := s.m[[2]uint64{client, clock}]
+	s.mu.Unlock()
+	return t, ok
+}
+
+type recorder struct {
+	mu  sync.Mutex
+	lat []time.Duration
+}
+
+func (r *recorder) add(d time.Duration) {
+	r.mu.Lock()
+	r.lat = append(r.lat, d)
+	r.mu.Unlock()
+}
+
+func (r *recorder) report(name string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.lat) == 0 {
+		return name + ": no samples"
+	}
+	slices.Sort(r.lat)
+	q := func(p float64) time.Duration { return r.lat[min(len(r.lat)-1, int(p*float64(len(r.lat))))] }
+	return fmt.Sprintf("%s: n=%d p50=%v p90=%v p99=%v max=%v", name, len(r.lat), q(0.50).Round(10*time.Microsecond),
+		q(0.90).Round(10*time.Microsecond), q(0.99).Round(10*time.Microsecond), r.lat[len(r.lat)-1].Round(10*time.Microsecond))
+}
+
+type stats struct {
+	updates, awareness  recorder
+	connected, closed   atomic.Int64
+	sentUpd, sentAw     atomic.Int64
+	recvFrames, errorsN atomic.Int64
+	measuring           atomic.Bool
+}
+
+type lclient struct {
+	conn   *websocket.Conn
+	wmu    sync.Mutex
+	mu     sync.Mutex
+	doc    *yjs.Doc
+	synced atomic.Bool
+	para   yjs.XmlText
+	have   bool
+	awClk  uint64
+	name   string
+}
+
+func (c *lclient) write(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return c.conn.WriteMessage(websocket.BinaryMessage, b)
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	project := fs.String("project", "", "project directory prepared by setup")
+	url := fs.String("url", "ws://127.0.0.1:3001/realtime", "hub URL prefix")
+	rooms := fs.Int("rooms", 500, "rooms to use")
+	perRoom := fs.Int("per-room", 3, "clients per room")
+	updates := fs.Float64("updates", 2, "document updates per second per client")
+	aware := fs.Float64("awareness", 2, "awareness updates per second per client")
+	duration := fs.Duration("duration", 30*time.Second, "measurement time (≤ 60 s)")
+	warmup := fs.Duration("warmup", 3*time.Second, "time after all clients synced before measuring")
+	idle := fs.Bool("idle", false, "connect and stay idle (memory per connection)")
+	pid := fs.Int("pid", 0, "server pid for CPU and RSS sampling")
+	fs.Parse(args)
+	if *duration > 60*time.Second {
+		return errors.New("-duration is capped at 60s")
+	}
+	b, err := os.ReadFile(filepath.Join(*project, ".system-data", "rtload.json"))
+	if err != nil {
+		return fmt.Errorf("run setup first: %w", err)
+	}
+	var p plan
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	n := *rooms * *perRoom
+	if *rooms > len(p.Records) || n > len(p.Tokens)*p.PerUser {
+		return fmt.Errorf("setup provided %d records and %d connections", len(p.Records), len(p.Tokens)*p.PerUser)
+	}
+	rssBase := rssKiB(*pid)
+	st := &stats{}
+	sent := &sentLog{m: map[[2]uint64]time.Time{}}
+	clients := make([][]*lclient, *rooms)
+	start := time.Now()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	var dialErr atomic.Value
+	for r := range *rooms {
+		clients[r] = make([]*lclient, *perRoom)
+		for k := range *perRoom {
+			i := r**perRoom + k
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				c, err := dial(*url+"/records/"+p.Records[r], p.Tokens[i/p.PerUser], st, sent)
+				if err != nil {
+					dialErr.Store(err)
+					return
+				}
+				c.name = "u" + strconv.Itoa(i)
+				clients[r][k] = c
+			}()
+		}
+	}
+	wg.Wait()
+	if e, ok := dialErr.Load().(error); ok {
+		return fmt.Errorf("dial: %w", e)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for _, rc := range clients {
+		for _, c := range rc {
+			for !c.synced.Load() {
+				if time.Now().After(deadline) {
+					return errors.New("clients did not sync within 60 s")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+	}
+	fmt.Printf("%d clients in %d rooms connected and synced in %v\n", n, *rooms, time.Since(start).Round(time.Millisecond))
+
+	if *idle {
+		time.Sleep(*warmup)
+		cpu0, t0 := cpuTicks(*pid), time.Now()
+		time.Sleep(*duration)
+		rss := rssKiB(*pid)
+		fmt.Printf("idle: server RSS %d KiB before, %d KiB with %d connections: %.1f KiB per connection; server CPU %.1f%% of a core while idle\n",
+			rssBase, rss, n, float64(rss-rssBase)/float64(n), cpuPct(*pid, cpu0, t0))
+		return nil
+	}
+
+	// Each client appends its own paragraph, then types into it.
+	for _, rc := range clients {
+		for _, c := range rc {
+			c.ownParagraph(sent)
+		}
+	}
+	stop := make(chan struct{})
+	var lwg sync.WaitGroup
+	for _, rc := range clients {
+		for _, c := range rc {
+			lwg.Add(1)
+			go func() { defer lwg.Done(); c.loop(stop, *updates, *aware, st, sent) }()
+		}
+	}
+	time.Sleep(*warmup)
+	st.measuring.Store(true)
+	cpu0, t0 := cpuTicks(*pid), time.Now()
+	time.Sleep(*duration)
+	st.measuring.Store(false)
+	cpu := cpuPct(*pid, cpu0, t0)
+	rss := rssKiB(*pid)
+	close(stop)
+	lwg.Wait()
+	fmt.Printf("%d rooms × %d clients, %.1f updates/s + %.1f awareness/s each, %v\n", *rooms, *perRoom, *updates, *aware, *duration)
+	fmt.Println(st.updates.report("update delivery"))
+	fmt.Println(st.awareness.report("awareness delivery"))
+	fmt.Printf("sent %d updates, %d awareness; received %d frames; closed connections %d; errors %d\n",
+		st.sentUpd.Load(), st.sentAw.Load(), st.recvFrames.Load(), st.closed.Load(), st.errorsN.Load())
+	if *pid != 0 {
+		fmt.Printf("server: CPU %.1f%% of one core, RSS %d KiB\n", cpu, rss)
+	}
+	return nil
+}
+
+func dial(url, token string, st *stats, sent *sentLog) (*lclient, error) {
+	d := websocket.Dialer{HandshakeTimeout: 20 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 4096}
+	conn, _, err := d.Dial(url, map[string][]string{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		return nil, err
+	}
+	c := &lclient{conn: conn, doc: yjs.NewDoc(yjs.Options{})}
+	st.connected.Add(1)
+	if err := c.write(yproto.SyncFrame(yproto.Step1(c.doc))); err != nil {
+		return nil, err
+	}
+	go c.read(st, sent)
+	return c, nil
+}
+
+func (c *lclient) read(st *stats, sent *sentLog) {
+	defer st.closed.Add(1)
+	for {
+		_, msg, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		st.recvFrames.Add(1)
+		f, err := yproto.DecodeFrame(msg)
+		if err != nil {
+			st.errorsN.Add(1)
+			continue
+		}
+		switch f.Type {
+		case yproto.FrameSync:
+			if f.Sync.Type == yproto.SyncUpdate && st.measuring.Load() {
+				// The hub relays the bytes it received: the payload's hash
+				// identifies the update.
+				if t, ok := sent.get(updateKey(f.Sync.Payload), 0); ok {
+					st.updates.add(now.Sub(t))
+				}
+			}
+			c.mu.Lock()
+			reply, _, _ := yproto.Handle(c.doc, f.Sync, "remote")
+			if f.Sync.Type == yproto.SyncStep2 {
+				c.synced.Store(true)
+			}
+			c.mu.Unlock()
+			if reply != nil {
+				c.write(yproto.SyncFrame(*reply))
+			}
+		case yproto.FrameAwareness:
+			if !st.measuring.Load() {
+				continue
+			}
+			if es, err := yproto.DecodeAwarenessUpdate(f.Awareness); err == nil {
+				for _, e := range es {
+					if e.Client == c.doc.ClientID() {
+						continue // our own echo
+					}
+					if t, ok := sent.get(e.Client|1<<40, e.Clock); ok {
+						st.awareness.add(now.Sub(t))
+					}
+				}
+			}
+		}
+	}
+}
+
+func (c *lclient) ownParagraph(sent *sentLog) {
+	c.mu.Lock()
+	frag := c.doc.XmlFragment("default")
+	var t yjs.XmlText
+	u, err := c.doc.Transact("local", func(tx *yjs.Txn) error {
+		p := yjs.NewXmlElement("paragraph")
+		t = yjs.NewXmlText()
+		if err := frag.Insert(tx, frag.Len(), p); err != nil {
+			return err
+		}
+		return p.Insert(tx, 0, t)
+	})
+	c.para, c.have = t, err == nil
+	c.mu.Unlock()
+	if u != nil {
+		c.write(yproto.SyncFrame(yproto.SyncMessage{Type: yproto.SyncUpdate, Payload: u}))
+	}
+}
+
+const words = "the council shall adopt the bylaw after public notice and a second reading "
+
+func (c *lclient) loop(stop <-chan struct{}, ups, aws float64, st *stats, sent *sentLog) {
+	var nextU, nextA time.Time
+	now := time.Now()
+	jitter := func(rate float64) time.Duration {
+		return time.Duration(float64(time.Second) / rate * (0.5 + rand.Float64()))
+	}
+	if ups > 0 {
+		nextU = now.Add(jitter(ups))
+	}
+	if aws > 0 {
+		nextA = now.Add(jitter(aws))
+	}
+	pos := 0
+	for {
+		next := nextU
+		if next.IsZero() || (!nextA.IsZero() && nextA.Before(next)) {
+			next = nextA
+		}
+		if next.IsZero() {
+			<-stop
+			return
+		}
+		select {
+		case <-stop:
+			return
+		case <-time.After(time.Until(next)):
+		}
+		now := time.Now()
+		if !nextU.IsZero() && !now.Before(nextU) {
+			nextU = nextU.Add(jitter(ups))
+			c.mu.Lock()
+			ch := string(words[pos%len(words)])
+			var u []byte
+			if c.have {
+				at := min(pos, c.para.Len())
+				u, _ = c.doc.Transact("local", func(tx *yjs.Txn) error { return c.para.Insert(tx, at, ch, nil) })
+			}
+			c.mu.Unlock()
+			pos++
+			if u != nil {
+				sent.put(updateKey(u), 0, time.Now())
+				if c.write(yproto.SyncFrame(yproto.SyncMessage{Type: yproto.SyncUpdate, Payload: u})) != nil {
+					st.errorsN.Add(1)
+				}
+				st.sentUpd.Add(1)
+			}
+		}
+		if !nextA.IsZero() && !now.Before(nextA) {
+			nextA = nextA.Add(jitter(aws))
+			c.awClk++
+			id := c.doc.ClientID()
+			state := map[string]any{
+				"user":   map[string]any{"name": c.name, "color": "#30bced"},
+				"cursor": map[string]any{"anchor": map[string]any{"type": nil, "tname": nil, "item": map[string]any{"client": id, "clock": pos}, "assoc": 0}, "head": map[string]any{"type": nil, "tname": nil, "item": map[string]any{"client": id, "clock": pos}, "assoc": 0}},
+			}
+			frame := yproto.AwarenessFrame(yproto.EncodeAwarenessUpdate([]yproto.AwarenessEntry{{Client: id, Clock: c.awClk, State: state}}))
+			sent.put(id|1<<40, c.awClk, time.Now())
+			if c.write(frame) != nil {
+				st.errorsN.Add(1)
+			}
+			st.sentAw.Add(1)
+		}
+	}
+}
+
+// updateKey names an update by its bytes (high bit set: apart from the
+// awareness keys, which are client ids below 2^41).
+func updateKey(u []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(u)
+	return h.Sum64() | 1<<63
+}
+
+// cpuTicks returns utime+stime of pid in clock ticks (0 without a pid).
+func cpuTicks(pid int) int64 {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	f := strings.Fields(s[i+2:])
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	stt, _ := strconv.ParseInt(f[12], 10, 64)
+	return ut + stt
+}
+
+// cpuPct is the CPU share of one core used by pid since (ticks0, t0);
+// Linux reports ticks at 100 Hz.
+func cpuPct(pid int, ticks0 int64, t0 time.Time) float64 {
+	if pid == 0 {
+		return 0
+	}
+	return float64(cpuTicks(pid)-ticks0) / 100 / time.Since(t0).Seconds() * 100
+}
+
+func rssKiB(pid int) int64 {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			v, _ := strconv.ParseInt(strings.Fields(l)[1], 10, 64)
+			return v
+		}
+	}
+	return 0
+}
