@@ -854,17 +854,7 @@ type listParser struct{ inner parser.BlockParser }
 var listStateKey = parser.NewContextKey()
 
 type listState struct {
-	sawBlankAfterEmpty bool // this list's last item was empty at a blank line
-	blanks             int  // blank lines since the empty last item
-}
-
-func listStates(pc parser.Context) map[ast.Node]*listState {
-	m, _ := pc.Get(listStateKey).(map[ast.Node]*listState)
-	if m == nil {
-		m = map[ast.Node]*listState{}
-		pc.Set(listStateKey, m)
-	}
-	return m
+	blanks int // blank lines since this list's last item, while it is empty
 }
 
 func (l *listParser) Trigger() []byte { return l.inner.Trigger() }
@@ -875,31 +865,42 @@ func (l *listParser) Open(parent ast.Node, reader text.Reader, pc parser.Context
 func (l *listParser) Continue(node ast.Node, reader text.Reader, pc parser.Context) parser.State {
 	line, _ := reader.PeekLine()
 	last, _ := node.LastChild().(*ast.ListItem)
-	states := listStates(pc)
-	st := states[node]
-	if st == nil {
-		st = &listState{}
-		states[node] = st
-	}
 	lastEmpty := last != nil && last.ChildCount() == 0
+	states, _ := pc.Get(listStateKey).(map[ast.Node]*listState)
 	if util.IsBlank(line) {
 		if lastEmpty {
-			st.sawBlankAfterEmpty = true
+			if states == nil {
+				states = map[ast.Node]*listState{}
+				pc.Set(listStateKey, states)
+			}
+			st := states[node]
+			if st == nil {
+				st = &listState{}
+				states[node] = st
+			}
 			st.blanks++
 		}
 		return l.inner.Continue(node, reader, pc)
 	}
-	blanks := st.blanks
-	st.blanks = 0
+	if states == nil {
+		// No empty item has met a blank line: goldmark's flag is unset.
+		return l.inner.Continue(node, reader, pc)
+	}
+	blanks := 0
+	if st := states[node]; st != nil {
+		blanks, st.blanks = st.blanks, 0
+	}
 	if lastEmpty && blanks >= 2 {
 		return parser.Close
 	}
 	res := l.inner.Continue(node, reader, pc)
-	if res&parser.Continue != 0 || last == nil || lastEmpty || st.sawBlankAfterEmpty {
+	if res&parser.Continue != 0 || last == nil || lastEmpty {
 		return res
 	}
+	// With a non-empty last item at an indent that continues it, goldmark
+	// closes the list only for its flag, which (this list's own being reset
+	// when its last item opened) another list set.
 	if indent, _ := util.IndentWidth(line, reader.LineOffset()); indent >= last.Offset {
-		// goldmark closed this list only because of another list's flag.
 		return parser.Continue | parser.HasChildren
 	}
 	return res
