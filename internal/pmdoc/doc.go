@@ -54,8 +54,6 @@
 //     four or more columns that would start a block ends both quotes and
 //     becomes indented code;
 //   - a reference definition inside a quote followed by lazy lines;
-//   - an empty nested list item ("- 1.") followed by a blank line and more
-//     indented content;
-//   - tabs right after ">" or a list marker (inside a quote) that open
-//     indented code: goldmark counts their columns differently.
+//   - tabs inside indented code in nested quotes (markdown-it counts their
+//     columns from the innermost quote).
 package pmdoc
