@@ -433,7 +433,13 @@ func startsBlock(s string) bool {
 		}
 		return false
 	}
-	return hrRE.MatchString(strings.TrimRight(s, " \t")) || bulletRE.MatchString(s) || orderedRE.MatchString(s)
+	switch c := s[0]; {
+	case c == '*' || c == '-' || c == '_' || c == '+':
+		return hrRE.MatchString(strings.TrimRight(s, " \t")) || bulletRE.MatchString(s)
+	case c >= '0' && c <= '9':
+		return orderedRE.MatchString(s)
+	}
+	return false
 }
 
 // --- reference definitions, markdown-it's reference rule applied to the
@@ -620,6 +626,16 @@ func (refBreaker) Trigger() []byte { return nil }
 func (refBreaker) Open(parent ast.Node, reader text.Reader, pc parser.Context) (ast.Node, parser.State) {
 	para, ok := pc.LastOpenedBlock().Node.(*ast.Paragraph)
 	if !ok || para.Parent() != parent {
+		return nil, parser.NoChildren
+	}
+	// Cheap test first: a definition paragraph starts with "[".
+	first := para.Lines().At(0)
+	src := reader.Source()
+	i := first.Start
+	for i < first.Stop && (src[i] == ' ' || src[i] == '\t') {
+		i++
+	}
+	if i >= first.Stop || src[i] != '[' {
 		return nil, parser.NoChildren
 	}
 	line, _ := reader.PeekLine()
