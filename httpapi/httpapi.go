@@ -54,6 +54,11 @@ type Options struct {
 	TrustProxy bool
 	// MaxBodyBytes caps request bodies (0: 10 MB); larger bodies get 413.
 	MaxBodyBytes int64
+	// CacheTTL is how long an anonymous read of public record data (list,
+	// search, a record) may be answered from memory (0: one second;
+	// negative: never). Writes through the API and record events invalidate
+	// it at once; the TTL only bounds how late another process's writes show.
+	CacheTTL time.Duration
 	// PasswordReset delivers a reset token minted by POST
 	// /auth/forgot-password (e-mail it, file a ticket ...). Nil logs that a
 	// reset was requested, without the token.
@@ -102,6 +107,7 @@ type api struct {
 	resetHook func(ctx context.Context, user *civicpress.User, token string)
 	env       string
 	mem       healthCache
+	cache     *microCache // nil: disabled
 }
 
 const (
@@ -135,6 +141,12 @@ func newAPI(core *civicpress.Core, o Options) *api {
 	}
 	if n := limitValue(o.AuthRateLimit, "RATE_LIMIT_AUTH_MAX", defaultAuthLimit); n > 0 && !disabled {
 		a.strict = newLimiter(n, rateWindow)
+	}
+	switch {
+	case o.CacheTTL == 0:
+		a.cache = newMicroCache(defaultCacheTTL)
+	case o.CacheTTL > 0:
+		a.cache = newMicroCache(o.CacheTTL)
 	}
 	a.env = os.Getenv("CIVIC_ENV")
 	if a.env == "" {

@@ -71,12 +71,12 @@ func TestNotFoundAndMethodNotAllowed(t *testing.T) {
 	e.do("", "GET", "/not-the-api", nil).wantErr(t, 404, "NOT_FOUND")
 	r := e.do("", "DELETE", "/api/v1/health", nil)
 	r.wantErr(t, 405, "METHOD_NOT_ALLOWED")
-	if r.H.Get("Allow") != "GET" {
+	if r.H.Get("Allow") != "GET, HEAD" {
 		t.Fatalf("Allow %q", r.H.Get("Allow"))
 	}
 	r = e.do("admin", "PATCH", "/api/v1/users/admin", nil)
 	r.wantErr(t, 405, "METHOD_NOT_ALLOWED")
-	if r.H.Get("Allow") != "GET, PUT, DELETE" {
+	if r.H.Get("Allow") != "GET, HEAD, PUT, DELETE" {
 		t.Fatalf("Allow %q", r.H.Get("Allow"))
 	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/http"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -19,11 +20,11 @@ func (a *api) routes() []*route {
 		{name: "recordStatuses", method: "GET", path: "/system/record-statuses", access: public, h: a.recordStatuses},
 
 		// records (CSRF before authentication on writes, as upstream)
-		{name: "listRecords", method: "GET", path: "/records", access: optional, h: a.listRecords},
+		{name: "listRecords", method: "GET", cache: true, path: "/records", access: optional, h: a.listRecords},
 		{name: "createRecord", method: "POST", path: "/records", access: required, csrf: true, h: a.createRecord},
-		{name: "recordsSummary", method: "GET", path: "/records/summary", access: public, h: a.recordsSummary},
+		{name: "recordsSummary", method: "GET", cache: true, path: "/records/summary", access: public, h: a.recordsSummary},
 		{name: "listDrafts", method: "GET", path: "/records/drafts", access: required, h: a.listDrafts},
-		{name: "getRecord", method: "GET", path: "/records/{id}", access: optional, h: a.getRecord},
+		{name: "getRecord", method: "GET", cache: true, path: "/records/{id}", access: optional, h: a.getRecord},
 		{name: "updateRecord", method: "PUT", path: "/records/{id}", access: required, csrf: true, h: a.updateRecord},
 		{name: "archiveRecord", method: "DELETE", path: "/records/{id}", access: required, csrf: true, h: a.archiveRecord},
 		{name: "rawRecord", method: "GET", path: "/records/{id}/raw", access: optional, h: a.rawRecord},
@@ -43,8 +44,8 @@ func (a *api) routes() []*route {
 		{name: "history", method: "GET", path: "/history", access: required, h: a.history},
 		{name: "recordHistory", method: "GET", path: "/history/{record}", access: required, h: a.history},
 		{name: "diff", method: "GET", path: "/diff/{recordId}", access: required, h: a.upstreamDiff},
-		{name: "search", method: "GET", path: "/search", access: optional, h: a.search},
-		{name: "searchSuggestions", method: "GET", path: "/search/suggestions", access: optional, h: a.suggestions},
+		{name: "search", method: "GET", cache: true, path: "/search", access: optional, h: a.search},
+		{name: "searchSuggestions", method: "GET", cache: true, path: "/search/suggestions", access: optional, h: a.suggestions},
 
 		// auth (all under the strict rate limit, as upstream's /api/v1/auth prefix)
 		{name: "login", method: "POST", path: "/auth/password", access: public, strict: true, h: a.login},
@@ -87,6 +88,10 @@ func (a *api) addRoutes(sub *mux.Router) {
 		if rest == "" {
 			p = "" // the group's own path
 		}
-		g.Handle(p, a.wrap(rt)).Methods(rt.method).Name(rt.name)
+		methods := []string{rt.method}
+		if rt.method == http.MethodGet {
+			methods = append(methods, http.MethodHead)
+		}
+		g.Handle(p, a.wrap(rt)).Methods(methods...).Name(rt.name)
 	}
 }

@@ -34,6 +34,7 @@ type route struct {
 	access access
 	csrf   bool // upstream's CSRF check, before authentication (records writes)
 	strict bool // the stricter /auth rate limit applies too
+	cache  bool // anonymous answers may come from the micro-cache
 	h      func(*call) error
 }
 
@@ -66,18 +67,23 @@ type respWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int
+	// beforeAnswer runs once, before the first byte of the answer leaves.
+	beforeAnswer func()
 }
 
 func (w *respWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		if w.beforeAnswer != nil {
+			w.beforeAnswer()
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *respWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += n
@@ -139,6 +145,14 @@ func (a *api) wrap(rt *route) http.Handler {
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			c.r = r.WithContext(civicpress.WithClientIP(r.Context(), c.ip))
+			if a.cache != nil {
+				// Whatever this write changed, cached reads are stale once
+				// the writer can know it is done.
+				rw.beforeAnswer = a.cache.invalidate
+			}
+		} else if rt.cache && a.cache != nil && c.p == nil && r.Header.Get("Authorization") == "" {
+			a.cache.serve(c, rt.h)
+			return
 		}
 		if err := rt.h(c); err != nil {
 			c.fail(err)
@@ -283,7 +297,7 @@ func (a *api) notFound(c *call) error {
 // serve, listing the methods it does; nil when no method would match.
 func (a *api) methodNotAllowed(c *call) error {
 	var allow []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete} {
 		if m == c.r.Method {
 			continue
 		}

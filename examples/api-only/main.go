@@ -12,7 +12,9 @@
 // CIVICPRESS_SECRET(_FILE), CIVIC_ADMIN_USERNAME / CIVIC_ADMIN_PASSWORD,
 // CIVIC_API_ADDR, PORT, CORS_ORIGIN, RATE_LIMIT_MAX, RATE_LIMIT_AUTH_MAX,
 // RATE_LIMIT_DISABLED, TRUST_PROXY, CIVIC_LOG_LEVEL (debug, info, warn,
-// error; info logs every request).
+// error; info logs every request), CIVIC_CACHE_TTL (how long anonymous
+// reads of public record data may be served from memory, e.g. 500ms;
+// "off" disables; default 1s).
 package main
 
 import (
@@ -68,12 +70,22 @@ func run() error {
 	if addr == "" {
 		addr = ":" + envOr("PORT", "3000")
 	}
+	opts := httpapi.Options{Logger: log}
+	switch ttl := os.Getenv("CIVIC_CACHE_TTL"); ttl {
+	case "":
+	case "off", "0":
+		opts.CacheTTL = -1
+	default:
+		if opts.CacheTTL, err = time.ParseDuration(ttl); err != nil {
+			return fmt.Errorf("CIVIC_CACHE_TTL: %w", err)
+		}
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           httpapi.New(core, httpapi.Options{Logger: log}),
+		Handler:           httpapi.New(core, opts),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
