@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -499,5 +500,54 @@ func TestGetRecord(t *testing.T) {
 	r = e.do("clerk", "GET", "/api/v1/records/record-1736935200000?edit=true", nil).want(t, 200)
 	if r.data()["isDraft"] != false {
 		t.Fatalf("%s", r.Raw)
+	}
+}
+
+// fakeHub stands in for the realtime hub behind POST /records/{id}/snapshot.
+type fakeHub struct{ asked []string }
+
+func (h *fakeHub) SnapshotRecord(_ context.Context, id string) (civicpress.SnapshotResult, error) {
+	h.asked = append(h.asked, id)
+	if id == "no-room" {
+		return civicpress.SnapshotResult{Timestamp: time.UnixMilli(1700000000000)}, nil
+	}
+	v := int64(7)
+	return civicpress.SnapshotResult{Created: true, Version: &v, Timestamp: time.UnixMilli(1700000000123)}, nil
+}
+
+func TestSnapshotWithHub(t *testing.T) {
+	e := ownEnv(t, civicpress.Config{}, Options{})
+	hub := &fakeHub{}
+	e.core.AttachRealtime(hub)
+	r := e.do("clerk", "POST", "/api/v1/records/record-1736935200000/snapshot", nil).want(t, 200)
+	if !strings.Contains(string(r.Raw), `"snapshotCreated":true`) || !strings.Contains(string(r.Raw), `"version":7`) ||
+		!strings.Contains(string(r.Raw), `"timestamp":1700000000123`) {
+		t.Fatalf("%s", r.Raw)
+	}
+	r = e.do("clerk", "POST", "/api/v1/records/no-room/snapshot", nil).want(t, 200)
+	if !strings.Contains(string(r.Raw), `"snapshotCreated":false`) || !strings.Contains(string(r.Raw), `"version":null`) {
+		t.Fatalf("%s", r.Raw)
+	}
+	if !slices.Equal(hub.asked, []string{"record-1736935200000", "no-room"}) {
+		t.Fatalf("hub asked %v", hub.asked)
+	}
+	e.do("public", "POST", "/api/v1/records/record-1736935200000/snapshot", nil).wantErr(t, 403, civicpress.CodeInsufficientPerms)
+	if len(hub.asked) != 2 {
+		t.Fatal("the hub was asked on behalf of a user without records:edit")
+	}
+}
+
+func TestFrontmatterOf(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"---\nid: a\ntitle: T\n---\n\n# Body\n", "id: a\ntitle: T"},
+		{"\ufeff---\r\nid: a\r\n---\r\nbody", "id: a"},
+		{"---\nid: a\n", "id: a"},
+		{"no frontmatter\n", ""},
+		{"---\n---\nbody", ""},
+		{"", ""},
+	} {
+		if got := string(frontmatterOf([]byte(tc.in))); got != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
