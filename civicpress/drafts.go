@@ -118,26 +118,25 @@ func (r *Records) CreateDraft(ctx context.Context, actor *User, ch Changes) (*Dr
 	}
 	now := time.Now().UTC()
 	d.Created, d.Updated, d.LastSaved = now, now, now
-	err := c.inTx(ctx, func(t *txn) error {
-		for attempt := 0; ; attempt++ {
+	for attempt := 0; ; attempt++ {
+		err := c.inTx(ctx, func(t *txn) error {
 			id, err := c.newRecordID(ctx, t.q)
 			if err != nil {
 				return err
 			}
 			d.ID = id
-			err = t.q.InsertDraft(ctx, draftRow(d))
-			if store.IsUniqueViolation(err) && attempt < 100 {
-				continue // another process took it between our check and insert
-			}
-			if err != nil {
+			if err := t.q.InsertDraft(ctx, draftRow(d)); err != nil {
 				return err
 			}
-			break
+			return t.emit(draftEvent(EventDraftSaved, actor, d, true))
+		})
+		if store.IsUniqueViolation(err) && attempt < 100 {
+			continue // another process took the id between our check and insert
 		}
-		return t.emit(draftEvent(EventDraftSaved, actor, d, true))
-	})
-	if err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
+		break
 	}
 	d.Contributors = []Contributor{}
 	return d, nil

@@ -91,10 +91,7 @@ func (r *Records) Publish(ctx context.Context, actor *User, id string, opts Publ
 		}
 		rf.Metadata.Set("document_number", num)
 	}
-	if err := c.validateFile(rf); err != nil {
-		return nil, err
-	}
-	data, err := rf.Marshal()
+	data, rf, err := c.render(rf)
 	if err != nil {
 		return nil, err
 	}

@@ -214,8 +214,10 @@ func indexEntry(rf *recordfile.Record, relPath string, wf *string, dialect store
 		return row, nil // archived records leave search
 	}
 	tags := strings.Join(rf.Metadata.Strings("tags"), ",")
+	// The searchable columns hold the text as tokens (see searchtext.go):
+	// FTS5 then indexes exactly the tokens PostgreSQL's vector holds.
 	doc := &store.SearchDoc{
-		RecordID: rf.ID, RecordType: rf.Type, Title: rf.Title, Content: rf.Body, Tags: tags,
+		RecordID: rf.ID, RecordType: rf.Type, Title: tokenText(rf.Title), Content: tokenText(rf.Body), Tags: tokenText(tags),
 		Metadata: metaJSON, UpdatedAt: updated, TitleNormalized: foldText(rf.Title),
 		ContentPreview: prefixRunes(rf.Body, 500), WordCount: len(strings.Fields(rf.Body)),
 	}

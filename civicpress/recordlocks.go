@@ -49,7 +49,7 @@ func (r *Records) Lock(ctx context.Context, actor *User, id string) (*Lock, erro
 	}
 	// Under the record's lock, so a write checking the lock and this
 	// acquisition cannot interleave.
-	unlock, err := c.lockRecords(ctx, id)
+	unlock, err := c.beginWrite(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (r *Records) Unlock(ctx context.Context, actor *User, id string) (bool, err
 	if !idPattern.MatchString(id) {
 		return true, nil
 	}
-	unlock, err := c.lockRecords(ctx, id)
+	unlock, err := c.beginWrite(ctx, id)
 	if err != nil {
 		return false, err
 	}

@@ -109,10 +109,7 @@ func (r *Records) Update(ctx context.Context, actor *User, id string, ch Changes
 	if rf.Status == StatusArchived {
 		return c.archiveLocked(ctx, actor, p, rf, rec.Status, "")
 	}
-	if err := c.validateFile(rf); err != nil {
-		return nil, err
-	}
-	data, err := rf.Marshal()
+	data, rf, err := c.render(rf)
 	if err != nil {
 		return nil, err
 	}
@@ -187,10 +184,7 @@ func (r *Records) ChangeStatus(ctx context.Context, actor *User, id, status, com
 		}
 		return change, nil
 	}
-	if err := c.validateFile(rf); err != nil {
-		return nil, err
-	}
-	data, err := rf.Marshal()
+	data, rf, err := c.render(rf)
 	if err != nil {
 		return nil, err
 	}
@@ -270,10 +264,7 @@ func (c *Core) archiveLocked(ctx context.Context, actor *User, p *published, rf 
 		rf.Metadata.Set("archived_by_name", actor.Name)
 	}
 	rf.Metadata.Set("archived_at", recordfile.FormatTime(now))
-	if err := c.validateFile(rf); err != nil {
-		return nil, err
-	}
-	data, err := rf.Marshal()
+	data, rf, err := c.render(rf)
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,9 @@ func (c *Core) runFileOp(ctx context.Context, op *fileOp) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := fail("prepare"); err != nil {
+		return "", err
+	}
 	in := &store.Intent{RecordID: op.recordID, WritePath: op.write, Content: op.data, RemovePath: op.remove,
 		Message: op.message, AuthorName: op.author.Name, AuthorEmail: op.author.Email, Events: string(evs)}
 	err = c.db.InTx(ctx, func(q store.Q) error {
@@ -70,6 +73,7 @@ func (c *Core) runFileOp(ctx context.Context, op *fileOp) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	c.rec.suggest.invalidate()
 	// From here on the write is decided: finish it even if the caller goes away.
 	ctx = context.WithoutCancel(ctx)
 	if err := fail("indexed"); err != nil {
@@ -235,6 +239,25 @@ func (c *Core) validateFile(rf *recordfile.Record) error {
 		return out
 	}
 	return err
+}
+
+// render validates rf and serializes it, then reads the bytes back with
+// upstream's parser: the bytes to write and the record they hold, which is
+// what the index stores and callers get (so a written file always reads
+// back, and the index matches what a later read of the file gives).
+func (c *Core) render(rf *recordfile.Record) ([]byte, *recordfile.Record, error) {
+	if err := c.validateFile(rf); err != nil {
+		return nil, nil, err
+	}
+	data, err := rf.Marshal()
+	if err != nil {
+		return nil, nil, err
+	}
+	written, err := recordfile.Parse(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("civicpress: record %s does not read back: %w", rf.ID, err)
+	}
+	return data, written, nil
 }
 
 // indexChanges is the index part of a write of rf at relPath.

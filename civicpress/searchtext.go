@@ -14,17 +14,18 @@ import (
 
 // Text handling for search. Both databases must find the same records, so
 // the tokens are defined here once: a token is a run of letters, numbers and
-// private-use characters (SQLite FTS5's unicode61 default), folded to lower
-// case with Latin diacritics removed (unicode61's remove_diacritics=1). On
-// SQLite, FTS5 tokenizes the stored text itself and the query is written
-// with these tokens; on PostgreSQL, the tsvector is built from these tokens
-// by the application, so PostgreSQL's own parser never splits differently.
+// private-use characters (what SQLite FTS5's unicode61 tokenizer keeps for
+// the text records hold), folded to lower case with Latin diacritics removed
+// (unicode61's remove_diacritics=1). The search index stores the text as
+// these tokens, which FTS5 reads back unchanged; on PostgreSQL the tsvector
+// is built from the same tokens by the application, so neither database's
+// own parser ever splits differently. Queries are written with them too.
 
 func isTokenRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r)
 }
 
-// foldRune lower-cases r and strips a diacritic from a Latin letter.
+// foldRune case-folds r and strips the diacritic of a Latin letter that has one.
 func foldRune(r rune) rune {
 	if r < utf8.RuneSelf {
 		if 'A' <= r && r <= 'Z' {
@@ -32,7 +33,7 @@ func foldRune(r rune) rune {
 		}
 		return r
 	}
-	r = unicode.ToLower(r)
+	r = simpleFold(r)
 	if !unicode.Is(unicode.Latin, r) {
 		return r
 	}
@@ -43,14 +44,26 @@ func foldRune(r rune) rune {
 	if size == len(d) || base >= utf8.RuneSelf && !unicode.Is(unicode.Latin, base) {
 		return r
 	}
-	for rest := d[size:]; len(rest) > 0; {
-		m, sz := utf8.DecodeRune(rest)
-		if !unicode.Is(unicode.Mn, m) {
-			return r
-		}
-		rest = rest[sz:]
+	// One diacritic only: unicode61's remove_diacritics=1 keeps letters
+	// with several (Vietnamese ệ), which remove_diacritics=2 would strip.
+	m, sz := utf8.DecodeRune(d[size:])
+	if size+sz != len(d) || !unicode.Is(unicode.Mn, m) {
+		return r
 	}
 	return base
+}
+
+// simpleFold is Unicode simple case folding, as FTS5 folds: the lower case
+// of the upper-case member of r's case orbit (final sigma folds to sigma,
+// titlecase digraphs to lower case; a letter without an upper case, like
+// dotless i, stays).
+func simpleFold(r rune) rune {
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if unicode.IsUpper(f) {
+			return unicode.ToLower(f)
+		}
+	}
+	return unicode.ToLower(r)
 }
 
 // eachToken calls fn with every token of s (folded) and its byte span in s.
@@ -82,6 +95,12 @@ func tokens(s string) []string {
 	eachToken(s, func(t string, _, _ int) { out = append(out, t) })
 	return out
 }
+
+// tokenText is s as its tokens separated by spaces: what the search index
+// stores, so that FTS5's tokenizer, whose character classes come from
+// Unicode 6.1 (it keeps emoji and letters assigned since as parts of words,
+// and some combining marks), finds exactly these tokens.
+func tokenText(s string) string { return strings.Join(tokens(s), " ") }
 
 // foldText is s lower-cased without Latin diacritics (upstream's
 // title_normalized), keeping everything else.

@@ -206,11 +206,14 @@ type Contributor struct {
 // AddContributors records users as contributors to the draft of recordID
 // (once each; details refreshed).
 func (q Q) AddContributors(ctx context.Context, recordID string, cs []Contributor) error {
-	now := Stamp{time.Now()}
-	for _, c := range cs {
+	// Millisecond stamps, one apart within a call, keep the order of first
+	// contribution (an existing row keeps its stamp).
+	now := time.Now()
+	for i, c := range cs {
+		at := ISOStamp{now.Add(time.Duration(i) * time.Millisecond)}
 		_, err := q.idb.ExecContext(ctx, "INSERT INTO civicgo_draft_contributors (record_id, user_id, username, name, email, added_at) "+
 			"VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (record_id, user_id) DO UPDATE SET username = excluded.username, "+
-			"name = excluded.name, email = excluded.email", recordID, c.UserID, c.Username, nullable(c.Name), nullable(c.Email), now)
+			"name = excluded.name, email = excluded.email", recordID, c.UserID, c.Username, nullable(c.Name), nullable(c.Email), at)
 		if err != nil {
 			return err
 		}

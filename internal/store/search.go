@@ -158,7 +158,7 @@ func (q Q) SearchCounts(ctx context.Context, s SearchSpec) ([]TypeStatusCount, e
 // SearchTitlesTags calls fn with the title and tags of every searchable
 // record (suggestions are built from them).
 func (q Q) SearchTitlesTags(ctx context.Context, fn func(title, tags string)) error {
-	rows, err := q.idb.QueryContext(ctx, "SELECT si.title, si.tags FROM search_index si JOIN records r ON r.id = si.record_id "+
+	rows, err := q.idb.QueryContext(ctx, "SELECT r.title, si.tags FROM search_index si JOIN records r ON r.id = si.record_id "+
 		"WHERE (r.workflow_state IS NULL OR r.workflow_state <> 'internal_only') AND coalesce(r.status, '') <> 'archived'")
 	if err != nil {
 		return err
