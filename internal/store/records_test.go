@@ -257,7 +257,9 @@ func TestIntentsAndIndexState(t *testing.T) {
 		if err := db.InTx(ctx, func(q store.Q) error { return q.InsertIntent(ctx, in) }); err != nil || in.ID == 0 {
 			t.Fatal(in.ID, err)
 		}
-		db.InTx(ctx, func(q store.Q) error { return q.InsertIntent(ctx, &store.Intent{RecordID: "r2", RemovePath: "x", Message: "m", AuthorName: "A", AuthorEmail: "a@x"}) })
+		db.InTx(ctx, func(q store.Q) error {
+			return q.InsertIntent(ctx, &store.Intent{RecordID: "r2", RemovePath: "x", Message: "m", AuthorName: "A", AuthorEmail: "a@x"})
+		})
 		all, _ := q.PendingIntents(ctx, "")
 		one, _ := q.PendingIntents(ctx, "r1")
 		if len(all) != 2 || len(one) != 1 || string(one[0].Content) != string(in.Content) || one[0].Events != "[]" || all[1].Content != nil {
