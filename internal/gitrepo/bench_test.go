@@ -43,6 +43,11 @@ func seedRepo(b *testing.B, n int, flat bool, opts Options) (*Repo, string) {
 	if _, err := r.Commit(context.Background(), "seed", alice); err != nil {
 		b.Fatal(err)
 	}
+	// Measure the steady state: a young repository also creates the 256
+	// object fan-out directories over its first few hundred commits.
+	for i := range 256 {
+		os.MkdirAll(filepath.Join(dir, ".git", "objects", fmt.Sprintf("%02x", i)), 0o755)
+	}
 	return r, dir
 }
 
@@ -66,15 +71,19 @@ func BenchmarkCommit(b *testing.B) {
 			r, dir := seedRepo(b, tc.n, tc.flat, Options{NoSync: tc.noSync, DefaultBranch: "main"})
 			ctx := context.Background()
 			b.ResetTimer()
+			cpu := startCPU()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
+				cpu.pause()
 				p := recordPath(tc.n+i, tc.flat)
 				writeFile(b, dir, p, recordBody(tc.n+i, 1))
+				cpu.resume()
 				b.StartTimer()
 				if _, err := r.Commit(ctx, "Create record: x", alice, p); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpu.report(b)
 		})
 	}
 }
@@ -86,15 +95,19 @@ func BenchmarkCommitUpdate(b *testing.B) {
 			r, dir := seedRepo(b, n, false, Options{NoSync: true, DefaultBranch: "main"})
 			ctx := context.Background()
 			b.ResetTimer()
+			cpu := startCPU()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
+				cpu.pause()
 				p := recordPath(i%n, false)
 				writeFile(b, dir, p, recordBody(i%n, i+1))
+				cpu.resume()
 				b.StartTimer()
 				if _, err := r.Commit(ctx, "Update record: x", alice, p); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpu.report(b)
 		})
 	}
 }
@@ -102,10 +115,14 @@ func BenchmarkCommitUpdate(b *testing.B) {
 // BenchmarkIndexWrite isolates the part of a commit that is O(records):
 // encoding, hashing and renaming .git/index.
 func BenchmarkIndexWrite(b *testing.B) {
-	for _, n := range []int{100, 10_000} {
-		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+	for _, tc := range []struct {
+		n       int
+		version uint32
+	}{{100, 2}, {10_000, 2}, {100, 4}, {10_000, 4}} {
+		n := tc.n
+		b.Run(fmt.Sprintf("entries=%d/v%d", n, tc.version), func(b *testing.B) {
 			dir := b.TempDir()
-			c := &indexCache{loaded: true, version: 2}
+			c := &indexCache{loaded: true, version: tc.version}
 			now := uint32(time.Now().Unix())
 			for i := range n {
 				c.entries = append(c.entries, &idxEntry{name: recordPath(i, false), mode: 0o100644, mtimeS: now, ctimeS: now, size: 200})
@@ -113,7 +130,12 @@ func BenchmarkIndexWrite(b *testing.B) {
 			sort.Slice(c.entries, func(i, j int) bool { return entryLess(c.entries[i], c.entries[j]) })
 			target := filepath.Join(dir, "index")
 			b.ResetTimer()
+			cpu := startCPU()
 			for i := 0; i < b.N; i++ {
+				// One entry changes per commit.
+				c.entries[i%n].mtimeN++
+				c.entries[i%n].raw = nil
+				c.touched(i%n + 1)
 				f, err := os.OpenFile(target+".lock", os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
 				if err != nil {
 					b.Fatal(err)
@@ -122,6 +144,7 @@ func BenchmarkIndexWrite(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			cpu.report(b)
 			b.ReportMetric(float64(len(c.buf)), "index-bytes")
 		})
 	}
@@ -132,6 +155,7 @@ func BenchmarkIndexWrite(b *testing.B) {
 func BenchmarkIndexReload(b *testing.B) {
 	_, dir := seedRepo(b, 10_000, false, Options{NoSync: true, DefaultBranch: "main"})
 	b.ResetTimer()
+	defer startCPU().report(b)
 	for i := 0; i < b.N; i++ {
 		var c indexCache
 		if err := c.load(filepath.Join(dir, ".git", "index")); err != nil {
