@@ -171,6 +171,7 @@ type HealthLimits struct {
 // HealthMemory is the Go runtime's view of memory.
 type HealthMemory struct {
 	HeapBytes  uint64 `json:"heapBytes"`
+	StackBytes uint64 `json:"stackBytes"`
 	SysBytes   uint64 `json:"sysBytes"`
 	Goroutines int    `json:"goroutines"`
 }
@@ -191,7 +192,7 @@ func (h *Hub) Health() Health {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	hs.Memory = HealthMemory{HeapBytes: ms.HeapAlloc, SysBytes: ms.Sys, Goroutines: runtime.NumGoroutine()}
+	hs.Memory = HealthMemory{HeapBytes: ms.HeapAlloc, StackBytes: ms.StackInuse, SysBytes: ms.Sys, Goroutines: runtime.NumGoroutine()}
 	return hs
 }
 

@@ -1,11 +1,14 @@
 package realtime
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -364,7 +367,6 @@ func tokenFrom(r *http.Request) (token, echo string, control bool) {
 // connection that is already in its room, so nothing it sends is lost.
 // Failures are still reported after the upgrade, as close codes.
 func (h *Hub) serveRoom(w http.ResponseWriter, r *http.Request, rest string) {
-	ctx := r.Context()
 	token, echo, control := tokenFrom(r)
 	if echo != "" {
 		w.Header().Set("Sec-WebSocket-Protocol", echo)
@@ -372,7 +374,102 @@ func (h *Hub) serveRoom(w http.ResponseWriter, r *http.Request, rest string) {
 	c := &client{h: h, id: newClientID(), control: control, ip: h.clientIP(r)}
 	c.limiter = rate.NewLimiter(rate.Limit(h.cfg.MessagesPerSecond), 2*h.cfg.MessagesPerSecond)
 	c.touch()
+	// The database work runs on a short-lived goroutine: this one lives as
+	// long as the connection, and a stack grown by the SQL driver would stay
+	// with it (and raise the size Go starts new goroutines with).
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.prepare(r.Context(), c, token, rest, r.URL.Query().Has("token"))
+	}()
+	<-done
+	if c.reject != nil {
+		c.closed.Store(true)
+	}
+	keys := map[string]any{keyClient: c}
+	hw, req, ok := detach(w, r)
+	if !ok {
+		if err := h.m.HandleRequestWithKeys(w, r, keys); err != nil && c.reject == nil {
+			// Not upgraded (the response is written): undo the reservation.
+			h.release(c)
+		}
+		return
+	}
+	// melody serves a session on the goroutine that calls it until the
+	// socket closes; on net/http's goroutine that would keep the request's
+	// 10 KiB of buffers and a grown stack alive per connection. The socket is
+	// taken over here and served from a fresh goroutine instead.
+	go func() {
+		if err := h.m.HandleRequestWithKeys(hw, req, keys); err != nil {
+			if c.reject == nil {
+				h.release(c)
+			}
+			hw.conn.Close()
+		}
+	}()
+}
 
+// hijackedWriter is the http.ResponseWriter melody upgrades through once
+// net/http has handed the connection over: Hijack returns it with small
+// buffers, and an error response (a request gorilla refuses) is written raw.
+type hijackedWriter struct {
+	conn   net.Conn
+	rw     *bufio.ReadWriter
+	header http.Header
+	wrote  bool
+}
+
+func (w *hijackedWriter) Header() http.Header { return w.header }
+
+func (w *hijackedWriter) WriteHeader(code int) {
+	if w.wrote {
+		return
+	}
+	w.wrote = true
+	var b strings.Builder
+	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\n", code, http.StatusText(code))
+	w.header.Set("Connection", "close")
+	w.header.Write(&b)
+	b.WriteString("\r\n")
+	w.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(w.conn, b.String())
+}
+
+func (w *hijackedWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.conn.Write(p)
+}
+
+func (w *hijackedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.wrote {
+		return nil, nil, http.ErrHijacked
+	}
+	w.wrote = true
+	return w.conn, w.rw, nil
+}
+
+// detach takes the connection over from net/http for an upgrade request
+// that looks valid (gorilla checks it again). It reports false when the
+// writer cannot be hijacked; the caller then upgrades in place.
+func detach(w http.ResponseWriter, r *http.Request) (*hijackedWriter, *http.Request, bool) {
+	hj, ok := w.(http.Hijacker)
+	if !ok || r.Method != http.MethodGet || r.Header.Get("Sec-Websocket-Version") != "13" || r.Header.Get("Sec-Websocket-Key") == "" {
+		return nil, nil, false
+	}
+	conn, brw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, false
+	}
+	rw := brw
+	if brw.Reader.Buffered() == 0 {
+		rw = bufio.NewReadWriter(bufio.NewReaderSize(conn, readBufferSize), bufio.NewWriterSize(conn, 256))
+	}
+	hw := &hijackedWriter{conn: conn, rw: rw, header: w.Header().Clone()}
+	return hw, r.WithContext(context.Background()), true
+}
+
+// prepare runs the handshake checks, setting c.reject on failure.
+func (h *Hub) prepare(ctx context.Context, c *client, token, rest string, queryToken bool) {
 	fail := func(code int, reasonCode, detail, errCode, msg string) {
 		reason := ""
 		if reasonCode != "" {
@@ -384,10 +481,7 @@ func (h *Hub) serveRoom(w http.ResponseWriter, r *http.Request, rest string) {
 			reason = string(b)
 		}
 		c.reject = &rejection{code: code, reason: reason, errCode: errCode, message: msg}
-		c.closed.Store(true)
-		h.m.HandleRequestWithKeys(w, r, map[string]any{keyClient: c})
 	}
-
 	roomType, recordID, ok := parseRoom(rest)
 	if !ok {
 		fail(CloseForbidden, "INVALID_ROOM", "expected "+h.cfg.Path+"/<type>/<id>", "UNKNOWN_ERROR", "Invalid room URL format")
@@ -395,7 +489,7 @@ func (h *Hub) serveRoom(w http.ResponseWriter, r *http.Request, rest string) {
 	}
 	if token == "" {
 		detail := "no token"
-		if r.URL.Query().Has("token") {
+		if queryToken {
 			detail = "query-string tokens are not accepted"
 		}
 		fail(CloseAuth, "AUTH_FAILED", detail, "AUTH_FAILED", "Authentication failed")
@@ -438,13 +532,7 @@ func (h *Hub) serveRoom(w http.ResponseWriter, r *http.Request, rest string) {
 	if err := rm.waitReady(ctx); err != nil {
 		h.release(c)
 		h.log.Error("realtime: opening room", "room", rm.key, "err", err)
-		c.closed.Store(true)
 		fail(websocket.CloseInternalServerErr, "INTERNAL_ERROR", "", "INTERNAL_ERROR", "Could not open the document")
-		return
-	}
-	if err := h.m.HandleRequestWithKeys(w, r, map[string]any{keyClient: c}); err != nil {
-		// Not upgraded (the response is written): undo the reservation.
-		h.release(c)
 	}
 }
 

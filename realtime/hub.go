@@ -104,7 +104,8 @@ func newHub(core *civicpress.Core, cfg Config, recs recordSource, snap snapshotS
 	m.Config.PingPeriod = 25 * time.Second
 	m.Config.PongWait = 60 * time.Second
 	m.Upgrader = &websocket.Upgrader{
-		ReadBufferSize:   readBufferSize,
+		// 0: gorilla reads through the 1 KiB reader detach hands it.
+		ReadBufferSize:   0,
 		WriteBufferSize:  writeBufferSize,
 		WriteBufferPool:  &sync.Pool{},
 		HandshakeTimeout: 10 * time.Second,

@@ -144,6 +144,9 @@ func seedDoc(key, md string) (*yjs.Doc, uint64, error) {
 	if _, err := pmdoc.SeedMarkdown(doc, md); err != nil {
 		return nil, 0, fmt.Errorf("realtime: seeding %s: %w", key, err)
 	}
+	// Seeding may move the document to another client id (pmdoc applies
+	// the seed as an update); the marker continues the seed client's clocks.
+	doc.SetClientID(seed)
 	m := doc.Map(lineageRoot)
 	if _, err := doc.Transact(nil, func(tx *yjs.Txn) error {
 		return m.Set(tx, lineageKey, strconv.FormatUint(seed, 10))

@@ -34,6 +34,7 @@ import (
 
 	"github.com/civicpress/civicpress-go/civicpress"
 	"github.com/civicpress/civicpress-go/internal/yjs"
+	"github.com/civicpress/civicpress-go/internal/yjs/lib0"
 	"github.com/civicpress/civicpress-go/internal/yjs/yproto"
 	"github.com/gorilla/websocket"
 )
@@ -117,22 +118,32 @@ func setup(args []string) error {
 	return nil
 }
 
-// sent remembers when each (client, clock) was sent, for latency.
+// sentLog remembers when each (client, clock) was sent, for latency;
+// sharded so that thousands of clients do not queue on one lock.
 type sentLog struct {
+	shards [64]sentShard
+}
+
+type sentShard struct {
 	mu sync.Mutex
 	m  map[[2]uint64]time.Time
 }
 
 func (s *sentLog) put(client, clock uint64, t time.Time) {
-	s.mu.Lock()
-	s.m[[2]uint64{client, clock}] = t
-	s.mu.Unlock()
+	sh := &s.shards[(client^client>>17)%64]
+	sh.mu.Lock()
+	if sh.m == nil {
+		sh.m = map[[2]uint64]time.Time{}
+	}
+	sh.m[[2]uint64{client, clock}] = t
+	sh.mu.Unlock()
 }
 
 func (s *sentLog) get(client, clock uint64) (time.Time, bool) {
-	s.mu.Lock()
-	t, ok := s.m[[2]uint64{client, clock}]
-	s.mu.Unlock()
+	sh := &s.shards[(client^client>>17)%64]
+	sh.mu.Lock()
+	t, ok := sh.m[[2]uint64{client, clock}]
+	sh.mu.Unlock()
 	return t, ok
 }
 
@@ -216,7 +227,7 @@ func run(args []string) error {
 	}
 	rssBase := rssKiB(*pid)
 	st := &stats{}
-	sent := &sentLog{m: map[[2]uint64]time.Time{}}
+	sent := &sentLog{}
 	clients := make([][]*lclient, *rooms)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -284,10 +295,11 @@ func run(args []string) error {
 	}
 	time.Sleep(*warmup)
 	st.measuring.Store(true)
-	cpu0, t0 := cpuTicks(*pid), time.Now()
+	cpu0, self0, t0 := cpuTicks(*pid), cpuTicks(os.Getpid()), time.Now()
 	time.Sleep(*duration)
 	st.measuring.Store(false)
 	cpu := cpuPct(*pid, cpu0, t0)
+	self := cpuPct(os.Getpid(), self0, t0)
 	rss := rssKiB(*pid)
 	close(stop)
 	lwg.Wait()
@@ -299,6 +311,7 @@ func run(args []string) error {
 	if *pid != 0 {
 		fmt.Printf("server: CPU %.1f%% of one core, RSS %d KiB\n", cpu, rss)
 	}
+	fmt.Printf("load generator: CPU %.1f%% of one core\n", self)
 	return nil
 }
 
@@ -353,14 +366,17 @@ func (c *lclient) read(st *stats, sent *sentLog) {
 			if !st.measuring.Load() {
 				continue
 			}
-			if es, err := yproto.DecodeAwarenessUpdate(f.Awareness); err == nil {
-				for _, e := range es {
-					if e.Client == c.doc.ClientID() {
-						continue // our own echo
-					}
-					if t, ok := sent.get(e.Client|1<<40, e.Clock); ok {
-						st.awareness.add(now.Sub(t))
-					}
+			// Client and clock only: the states are not parsed (this tool
+			// must stay cheaper than the server it loads).
+			d := lib0.NewDecoder(f.Awareness)
+			for n := d.ReadVarUint(); n > 0 && d.Err() == nil; n-- {
+				client, clock := d.ReadVarUint(), d.ReadVarUint()
+				d.ReadVarStringBytes()
+				if client == c.doc.ClientID() || d.Err() != nil {
+					continue // our own echo
+				}
+				if t, ok := sent.get(client|1<<40, clock); ok {
+					st.awareness.add(now.Sub(t))
 				}
 			}
 		}
