@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -554,5 +555,83 @@ func TestStaleConnectionSweep(t *testing.T) {
 	// client only pongs when it reads, and pings come every 25 s).
 	if code, reason := a.waitClose(4 * time.Second); code != 1001 || !strings.Contains(reason, "STALE") {
 		t.Fatalf("sweep: %d %q", code, reason)
+	}
+}
+
+func TestEventsOnTheCoreBus(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.GracePeriod = 10 * time.Millisecond })
+	seen := make(chan civicpress.EventType, 100)
+	unsub := e.core.Events().Subscribe(func(ev civicpress.Event) { seen <- ev.Type })
+	defer unsub()
+	_, tok := e.user("clerk")
+	a := e.mustDial(tok, "bylaw-1", dialOpts{})
+	waitFor(t, wait, "sync", a.isSynced)
+	a.appendParagraph("x")
+	waitFor(t, wait, "edit", func() bool { md, _ := e.roomDoc("bylaw-1"); return strings.Contains(md, "\n\nx") })
+	a.conn.Close()
+	want := map[civicpress.EventType]bool{
+		civicpress.EventRealtimeClientConnected: false, civicpress.EventRealtimeClientDisconnected: false,
+		civicpress.EventRealtimeRoomCreated: false, civicpress.EventRealtimeRoomDestroyed: false,
+		civicpress.EventRealtimeSnapshotWritten: false, civicpress.EventRealtimeWritebackDone: false,
+	}
+	missing := func() bool {
+		for _, ok := range want {
+			if !ok {
+				return true
+			}
+		}
+		return false
+	}
+	deadline := time.After(wait)
+	for missing() {
+		select {
+		case ty := <-seen:
+			if _, ok := want[ty]; ok {
+				want[ty] = true
+			}
+		case <-deadline:
+			t.Fatalf("events not seen: %v", want)
+		}
+	}
+	// A failing draft write is reported and retried.
+	e.recs.mu.Lock()
+	e.recs.failErr = errors.New("disk full")
+	e.recs.mu.Unlock()
+	b := e.mustDial(tok, "bylaw-1", dialOpts{})
+	waitFor(t, wait, "sync", b.isSynced)
+	b.appendParagraph("y")
+	deadline = time.After(wait)
+	for got := false; !got; {
+		select {
+		case ty := <-seen:
+			got = ty == civicpress.EventRealtimeWritebackFailed
+		case <-deadline:
+			t.Fatal("no writeback-failed event")
+		}
+	}
+}
+
+func TestSnapshotTTLSparesActiveRooms(t *testing.T) {
+	e := newEnv(t, nil)
+	_, tok := e.user("clerk")
+	a := e.mustDial(tok, "bylaw-1", dialOpts{})
+	waitFor(t, wait, "sync", a.isSynced)
+	ctx := context.Background()
+	for _, room := range []string{"records:bylaw-1", "records:gone"} {
+		if _, _, err := e.core.Snapshots().Save(ctx, room, []byte{0, 0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := openStore(t, e.core)
+	old := time.Now().Add(-civicpress.SnapshotTTL - time.Hour).UnixMilli()
+	if _, err := db.Bun().ExecContext(ctx, "UPDATE realtime_snapshots SET created_at = ?", old); err != nil {
+		t.Fatal(err)
+	}
+	e.hub.expireSnapshots(ctx, time.Now())
+	if sn, _ := e.core.Snapshots().Latest(ctx, "records:gone"); sn != nil {
+		t.Fatal("an expired snapshot of an inactive room was kept")
+	}
+	if sn, _ := e.core.Snapshots().Latest(ctx, "records:bylaw-1"); sn == nil {
+		t.Fatal("the snapshot of an open room was deleted")
 	}
 }

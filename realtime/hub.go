@@ -89,6 +89,11 @@ func newHub(core *civicpress.Core, cfg Config, recs recordSource, snap snapshotS
 	if log == nil {
 		log = slog.Default()
 	}
+	if cfg.SnapshotsEnabled && cfg.SnapshotStorage == "filesystem" {
+		// Upstream wrote these files inside the data repository; snapshots
+		// live in the project database here, whatever the setting.
+		log.Warn("realtime: snapshots.storage \"filesystem\" is not supported; using the database")
+	}
 	h := &Hub{
 		core: core, cfg: cfg, log: log, recs: recs, snap: snap,
 		rooms:   map[string]*room{},
