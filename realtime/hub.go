@@ -61,6 +61,7 @@ type Hub struct {
 	byIP    map[string]int
 
 	shuttingDown atomic.Bool
+	wbQueue      chan *room // rooms due for writeback, for the writeback worker
 
 	started  time.Time
 	unsub    []func()
@@ -101,6 +102,7 @@ func newHub(core *civicpress.Core, cfg Config, recs recordSource, snap snapshotS
 		byUser:  map[int64]map[*client]struct{}{},
 		byIP:    map[string]int{},
 		started: time.Now(),
+		wbQueue: make(chan *room, 1024),
 	}
 	m := melody.New()
 	m.Config.MaxMessageSize = cfg.MaxMessageSize
@@ -143,7 +145,37 @@ func newHub(core *civicpress.Core, cfg Config, recs recordSource, snap snapshotS
 		defer close(h.bgDone)
 		h.background(ctx)
 	}()
+	go h.writebackWorker(ctx)
 	return h, nil
+}
+
+// queueWriteback hands a due room to the writeback worker. Writebacks run
+// one at a time: hundreds of rooms falling due together would otherwise
+// compete with message handling for the CPU and with each other for the
+// database's single writer.
+func (h *Hub) queueWriteback(r *room) {
+	select {
+	case h.wbQueue <- r:
+	default: // backlog: write this one on its own rather than wait
+		go func() {
+			ctx, cancel := waitCtx(time.Minute)
+			defer cancel()
+			r.flush(ctx, "debounce")
+		}()
+	}
+}
+
+func (h *Hub) writebackWorker(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-h.wbQueue:
+			wctx, cancel := context.WithTimeout(ctx, time.Minute)
+			r.flush(wctx, "debounce")
+			cancel()
+		}
+	}
 }
 
 // Config returns the hub's configuration.

@@ -442,9 +442,7 @@ func (r *room) wbFire() {
 	}
 	r.wbArmed = false
 	r.mu.Unlock()
-	ctx, cancel := waitCtx(time.Minute)
-	defer cancel()
-	r.flush(ctx, "debounce")
+	r.h.queueWriteback(r)
 }
 
 // flushResult says what a writeback did.

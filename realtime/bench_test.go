@@ -1,0 +1,76 @@
+package realtime
+
+import (
+	"testing"
+	"time"
+
+	"github.com/civicpress/civicpress-go/internal/yjs"
+	"github.com/civicpress/civicpress-go/internal/yjs/yproto"
+)
+
+// benchRoom returns a hydrated room with an editor and two other seated
+// clients (no sockets: frames they are sent are dropped), and typing
+// updates made against the room's document.
+func benchRoom(b *testing.B, n int) (*Hub, *client, [][]byte, [][]byte) {
+	h := &Hub{cfg: testConfig(), log: quiet, rooms: map[string]*room{}, clients: map[*client]struct{}{},
+		byUser: map[int64]map[*client]struct{}{}, byIP: map[string]int{}}
+	h.cfg.WritebackDelay, h.cfg.WritebackMaxDelay = time.Hour, time.Hour
+	h.recs = &fakeRecords{recs: map[string]*recordInfo{}}
+	doc, lineage, err := seedDoc("records:b", "# Bench\n\nA paragraph of seeded text.")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := newRoom(h, "records:b", &recordInfo{ID: "b", Type: "bylaw"})
+	r.doc, r.lineage, r.aw = doc, lineage, yproto.NewAwareness(1)
+	close(r.ready)
+	ed := &client{h: h, id: "ed", room: r, sync: syncDone}
+	ed.canEdit.Store(true)
+	r.clients = []*client{ed, {h: h, id: "o1", room: r, sync: syncDone}, {h: h, id: "o2", room: r, sync: syncDone}}
+	b.Cleanup(r.stopTimers)
+
+	// A typist's document: a copy of the room's, plus a paragraph.
+	st, _ := doc.EncodeStateAsUpdate(nil)
+	typist := yjs.NewDoc(yjs.Options{ClientID: 77})
+	typist.ApplyUpdate(st)
+	frag := typist.XmlFragment("default")
+	var text yjs.XmlText
+	u0, _ := typist.Transact(nil, func(tx *yjs.Txn) error {
+		p := yjs.NewXmlElement("paragraph")
+		text = yjs.NewXmlText()
+		if err := frag.Insert(tx, frag.Len(), p); err != nil {
+			return err
+		}
+		return p.Insert(tx, 0, text)
+	})
+	updates := [][]byte{yproto.SyncFrame(yproto.SyncMessage{Type: yproto.SyncUpdate, Payload: u0})}
+	var aware [][]byte
+	for i := range n {
+		u, _ := typist.Transact(nil, func(tx *yjs.Txn) error { return text.Insert(tx, i, "x", nil) })
+		updates = append(updates, yproto.SyncFrame(yproto.SyncMessage{Type: yproto.SyncUpdate, Payload: u}))
+		aware = append(aware, yproto.AwarenessFrame(yproto.EncodeAwarenessUpdate([]yproto.AwarenessEntry{
+			{Client: 77, Clock: uint64(i + 1), State: map[string]any{"user": map[string]any{"name": "clerk"}, "cursor": map[string]any{"anchor": i, "head": i}}}})))
+	}
+	return h, ed, updates, aware
+}
+
+// BenchmarkTypingUpdate is one keystroke through the hub: decode, apply to
+// the room's document, relay to the room.
+func BenchmarkTypingUpdate(b *testing.B) {
+	h, ed, updates, _ := benchRoom(b, b.N)
+	h.handleFrame(ed, updates[0])
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		h.handleFrame(ed, updates[i+1])
+	}
+}
+
+// BenchmarkCursorAwareness is one cursor move through the hub.
+func BenchmarkCursorAwareness(b *testing.B) {
+	h, ed, _, aware := benchRoom(b, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		h.handleFrame(ed, aware[i])
+	}
+}
