@@ -102,6 +102,7 @@ func (r *Repo) commitLocked(ctx context.Context, msg string, a Author, paths, pe
 		}
 	}()
 	hook("index-locked")
+	r.unsynced = r.unsynced[:0]
 	if err := r.idx.load(r.indexPath()); err != nil {
 		return "", err
 	}
@@ -158,6 +159,9 @@ func (r *Repo) commitLocked(ctx context.Context, msg string, a Author, paths, pe
 	when := time.Now()
 	commitID, err := r.writeCommit(newTree, h.commit, a, when, msg)
 	if err != nil {
+		return "", err
+	}
+	if err := r.syncObjects(); err != nil {
 		return "", err
 	}
 	hook("objects-written")

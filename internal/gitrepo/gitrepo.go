@@ -110,6 +110,9 @@ type Repo struct {
 	idx  indexCache // guarded by sem
 	jf   *os.File   // the commit journal, guarded by sem
 	joff int64
+	// unsynced lists object files written by the commit in progress and
+	// not yet fsynced (guarded by sem).
+	unsynced []string
 
 	histMu sync.Mutex
 	hist   *history

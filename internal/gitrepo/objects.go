@@ -39,9 +39,8 @@ var zlibPool = sync.Pool{New: func() any {
 
 // writeLoose stores content as a loose object unless an object file of that
 // name already exists. Loose objects are written to a temporary file and
-// renamed into place, so a reader never sees a partial object; with sync the
-// data is on disk before the name appears, which is what lets a later ref
-// update point at it safely.
+// renamed into place, so a reader never sees a partial object. With sync,
+// the file is queued for syncObjects, which runs before the ref moves.
 func (r *Repo) writeLoose(typ string, content []byte) (plumbing.Hash, error) {
 	id := objectID(typ, content)
 	hex := id.String()
@@ -76,11 +75,6 @@ func (r *Repo) writeLoose(typ string, content []byte) (plumbing.Hash, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if r.sync {
-		if err := f.Sync(); err != nil {
-			return fail(err)
-		}
-	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
 		return id, fmt.Errorf("gitrepo: write object %s: %w", hex, err)
@@ -90,7 +84,41 @@ func (r *Repo) writeLoose(typ string, content []byte) (plumbing.Hash, error) {
 		os.Remove(tmp)
 		return id, fmt.Errorf("gitrepo: write object %s: %w", hex, err)
 	}
+	if r.sync {
+		r.unsynced = append(r.unsynced, final)
+	}
 	return id, nil
+}
+
+// syncObjects makes the objects written since the last call durable, all
+// at once: fsyncs issued together share the file system's journal commits,
+// which makes them much cheaper than one after another. Their directory
+// entries need no fsync of their own: journaling file systems persist
+// metadata in order, so they are durable once the ref renamed after them is.
+func (r *Repo) syncObjects() error {
+	paths := r.unsynced
+	r.unsynced = r.unsynced[:0]
+	if len(paths) == 0 {
+		return nil
+	}
+	errs := make(chan error, len(paths))
+	for _, p := range paths {
+		go func() {
+			f, err := os.Open(p)
+			if err == nil {
+				err = f.Sync()
+				f.Close()
+			}
+			errs <- err
+		}()
+	}
+	var first error
+	for range paths {
+		if err := <-errs; err != nil && first == nil {
+			first = fmt.Errorf("gitrepo: sync object: %w", err)
+		}
+	}
+	return first
 }
 
 var zlibReaders sync.Pool
