@@ -1,12 +1,19 @@
 // Package gitrepo keeps the data directory's Git history: one commit per
 // operation, authored by the acting user, serialized within the process and
-// across processes, at a cost that does not grow with the repository.
+// across processes, at a cost that barely grows with the repository.
 //
 // Commits are built directly from object writes: only the blobs of the named
 // paths are hashed and only the trees on those paths are rewritten, starting
 // from HEAD's tree, and the index entries of those paths are updated so the
 // git command line sees a clean work tree afterwards. Nothing scans the work
-// tree except Dirty and a Commit with no paths.
+// tree except Dirty and a Commit with no paths. The one part of a commit
+// proportional to the repository is rewriting .git/index, which git's format
+// requires whole (about 0.8 ms of CPU at 10,000 records); entries keep their
+// encoded bytes between commits, so that is a copy, a SHA-1 and a write.
+//
+// History queries walk commits whose changed paths are cached in memory and
+// in an append-only file under .git, so after the first query a record's
+// history costs a walk over memory.
 //
 // The repository stays an ordinary Git repository: git's own lock files
 // (index.lock, the branch's .lock) are honoured, so the git CLI, or upstream
