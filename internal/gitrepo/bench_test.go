@@ -327,3 +327,19 @@ func BenchmarkGoGitWorktreeCommit(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDirty is the crash-recovery scan at Open: a clean work tree of
+// 10,000 records, every file checked against the index's stat data.
+func BenchmarkDirty(b *testing.B) {
+	r, _ := seedRepo(b, 10_000, false, Options{NoSync: true, DefaultBranch: "main"})
+	ctx := context.Background()
+	b.ResetTimer()
+	cpu := startCPU()
+	for i := 0; i < b.N; i++ {
+		d, err := r.Dirty(ctx)
+		if err != nil || len(d) != 0 {
+			b.Fatalf("Dirty = %v, %v", d, err)
+		}
+	}
+	cpu.report(b)
+}
