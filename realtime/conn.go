@@ -399,12 +399,13 @@ func (h *Hub) serveRoom(w http.ResponseWriter, r *http.Request, rest string) {
 	// socket closes; on net/http's goroutine that would keep the request's
 	// 10 KiB of buffers and a grown stack alive per connection. The socket is
 	// taken over here and served from a fresh goroutine instead.
+	conn := hw.conn
 	go func() {
 		if err := h.m.HandleRequestWithKeys(hw, req, keys); err != nil {
 			if c.reject == nil {
 				h.release(c)
 			}
-			hw.conn.Close()
+			conn.Close()
 		}
 	}()
 }

@@ -27,7 +27,7 @@ var ErrDisabled = errors.New("realtime: disabled by configuration")
 // kept short and frames beyond it wait in a per-client overflow list that
 // costs nothing while empty (see client.send).
 const (
-	readBufferSize  = 1024
+	readBufferSize  = 512
 	writeBufferSize = 4096
 	// sendQueue is melody's MessageBufferSize.
 	sendQueue = 16
@@ -310,6 +310,9 @@ func (h *Hub) onConnect(s *melody.Session) {
 		return
 	}
 	c.sess.Store(s)
+	// The request (headers, URL) is not needed once upgraded; melody would
+	// keep it for the connection's life.
+	s.Request = nil
 	if c.reject != nil {
 		c.sendControl(controlError(c.reject.errCode, c.reject.message))
 		s.CloseWithMsg(melody.FormatCloseMessage(c.reject.code, c.reject.reason))
