@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/civicpress/civicpress-go/internal/recordfile"
 	"github.com/civicpress/civicpress-go/internal/store"
@@ -21,22 +20,6 @@ func (c *Core) docFormat(recordType string) recordfile.DocumentNumberFormat {
 		return recordfile.DocumentNumberFormat{Prefix: f.Prefix, YearFormat: f.YearFormat, Separator: f.Separator, SequencePadding: f.SequencePadding}
 	}
 	return recordfile.DefaultDocumentNumberFormat(recordType)
-}
-
-// allocateDocNumber issues the next number for a record of recordType
-// created at created (its year, UTC).
-func (c *Core) allocateDocNumber(ctx context.Context, recordType string, created time.Time) (string, error) {
-	year := created.UTC().Year()
-	var seq int
-	err := c.db.InTx(ctx, func(q store.Q) error {
-		var err error
-		seq, err = q.NextDocSequence(ctx, recordType, year)
-		return err
-	})
-	if err != nil {
-		return "", err
-	}
-	return recordfile.FormatDocumentNumber(c.docFormat(recordType), year, seq), nil
 }
 
 // parseDocNumber reads a number written in recordType's format: the year

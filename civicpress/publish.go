@@ -81,17 +81,8 @@ func (r *Records) Publish(ctx context.Context, actor *User, id string, opts Publ
 	if existing != nil && existing.row.Path != "" {
 		relPath = existing.row.Path
 	}
-	if existing == nil && recordfile.IsLegalType(rf.Type) && rf.Metadata.String("document_number") == "" {
-		if err := c.validateFile(rf); err != nil { // do not burn a number on a record that cannot be written
-			return nil, err
-		}
-		num, err := c.allocateDocNumber(ctx, rf.Type, fileTime(rf.Created, d.Created))
-		if err != nil {
-			return nil, err
-		}
-		rf.Metadata.Set("document_number", num)
-	}
-	data, rf, err := c.render(rf)
+	needNumber := existing == nil && recordfile.IsLegalType(rf.Type) && rf.Metadata.String("document_number") == ""
+	data, written, err := c.render(rf)
 	if err != nil {
 		return nil, err
 	}
@@ -106,14 +97,35 @@ func (r *Records) Publish(ctx context.Context, actor *User, id string, opts Publ
 	author := commitAuthor(actor)
 	msg := verb + rf.Title + coAuthorTrailers(author.Email, actor, contributors)
 	published := recordEvent(EventRecordPublished, actor, rf, relPath, map[string]any{"created": existing == nil, "previousStatus": from})
+	removeDraft := func(ctx context.Context, q store.Q) error {
+		_, err := q.DeleteDraft(ctx, id)
+		return err
+	}
 	op := &fileOp{
 		recordID: id, write: relPath, data: data, message: msg, author: author,
-		index: c.indexChanges(rf, relPath, nil, func(ctx context.Context, q store.Q) error {
-			_, err := q.DeleteDraft(ctx, id)
-			return err
-		}),
+		index:  c.indexChanges(written, relPath, nil, removeDraft),
 		audit:  []AuditEntry{auditEntry(actor, ActionPublishRecord, id, rf.Title)},
 		events: []Event{published},
+	}
+	if needNumber {
+		// Issued in the transaction that publishes, so a failed publish
+		// burns no number.
+		op.prepare = func(ctx context.Context, q store.Q) error {
+			created := fileTime(rf.Created, d.Created).UTC()
+			seq, err := q.NextDocSequence(ctx, rf.Type, created.Year())
+			if err != nil {
+				return err
+			}
+			numbered := *rf
+			numbered.Metadata = rf.Metadata.Clone()
+			numbered.Metadata.Set("document_number", recordfile.FormatDocumentNumber(c.docFormat(rf.Type), created.Year(), seq))
+			if op.data, written, err = c.render(&numbered); err != nil {
+				return err
+			}
+			op.index = c.indexChanges(written, relPath, nil, removeDraft)
+			return op.index(ctx, q)
+		}
+		op.index = nil
 	}
 	if existing == nil {
 		op.audit = append([]AuditEntry{auditEntry(actor, ActionCreateRecord, id, rf.Title)}, op.audit...)
@@ -126,7 +138,7 @@ func (r *Records) Publish(ctx context.Context, actor *User, id string, opts Publ
 	if existing != nil {
 		wfRow = &store.RecordRow{CreatedAt: existing.row.CreatedAt, UpdatedAt: existing.row.UpdatedAt}
 	}
-	out := recordFromFile(rf, relPath, wfRow)
+	out := recordFromFile(written, relPath, wfRow)
 	out.WorkflowState = ""
 	return out, nil
 }

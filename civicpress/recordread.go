@@ -3,8 +3,10 @@ package civicpress
 import (
 	"context"
 	"errors"
-	"path/filepath"
+	"os"
 	"sort"
+	"strings"
+	"sync"
 
 	"github.com/civicpress/civicpress-go/internal/recordfile"
 	"github.com/civicpress/civicpress-go/internal/store"
@@ -71,18 +73,69 @@ func (c *Core) loadPublishedHeld(ctx context.Context, id string, held bool) (*pu
 
 // findRecordFile looks for id's file where upstream puts files:
 // records/<type>/<YYYY>/<id>.md, records/<type>/<id>.md, and the same under
-// archive/. It returns the data-relative path, or "".
+// archive/. It returns the data-relative path, or "". The directory layout
+// is cached (and re-read when a directory changes), so a lookup is a few
+// stat calls even with thousands of records per directory.
 func (c *Core) findRecordFile(id string) string {
-	for _, pattern := range []string{"records/*/*/" + id + ".md", "records/*/" + id + ".md", "archive/*/*/" + id + ".md", "archive/*/" + id + ".md"} {
-		matches, _ := filepath.Glob(c.abs(pattern))
-		sort.Strings(matches)
-		for _, m := range matches {
-			if rel, err := filepath.Rel(c.paths.DataDir, m); err == nil {
-				return filepath.ToSlash(rel)
+	for _, root := range []string{"records", "archive"} {
+		for _, typ := range c.rec.dirs.subdirs(c.abs(root)) {
+			base := root + "/" + typ + "/"
+			if _, err := os.Stat(c.abs(base + id + ".md")); err == nil {
+				return base + id + ".md"
+			}
+			for _, year := range c.rec.dirs.subdirs(c.abs(root + "/" + typ)) {
+				rel := base + year + "/" + id + ".md"
+				if _, err := os.Stat(c.abs(rel)); err == nil {
+					return rel
+				}
 			}
 		}
 	}
 	return ""
+}
+
+// dirCache remembers the subdirectories of directories, keyed by path and
+// checked against the directory's modification time.
+type dirCache struct {
+	mu sync.Mutex
+	m  map[string]cachedDir
+}
+
+type cachedDir struct {
+	mtime int64
+	subs  []string
+}
+
+func (dc *dirCache) subdirs(dir string) []string {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil
+	}
+	mt := st.ModTime().UnixNano()
+	dc.mu.Lock()
+	e, ok := dc.m[dir]
+	dc.mu.Unlock()
+	if ok && e.mtime == mt {
+		return e.subs
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var subs []string
+	for _, e := range ents {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			subs = append(subs, e.Name())
+		}
+	}
+	sort.Strings(subs)
+	dc.mu.Lock()
+	if dc.m == nil {
+		dc.m = map[string]cachedDir{}
+	}
+	dc.m[dir] = cachedDir{mtime: mt, subs: subs}
+	dc.mu.Unlock()
+	return subs
 }
 
 // Get returns the published record id: the file, with the index row as the
@@ -120,7 +173,11 @@ func (r *Records) File(ctx context.Context, actor *User, id string, edit bool) (
 	}
 	if edit && actor != nil {
 		if d, err := r.GetDraft(ctx, actor, id); err == nil {
-			rf, err := c.draftFile(ctx, actor, d, nil)
+			var base *recordfile.Record
+			if p, err := c.loadPublished(ctx, id); err == nil {
+				base = p.editable()
+			}
+			rf, err := c.draftFile(ctx, actor, d, base)
 			if err != nil {
 				return nil, err
 			}

@@ -100,7 +100,8 @@ type Changes struct {
 	Body          *string // Markdown content
 	Status        *string
 	WorkflowState *string
-	// Metadata is merged over the current metadata (upstream {...old, ...new}).
+	// Metadata replaces a draft's metadata (the editor sends all of it) and
+	// is merged over a published record's in Update (upstream {...old, ...new}).
 	Metadata             *Map
 	Geography            *Map
 	AttachedFiles        []*Map

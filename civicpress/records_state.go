@@ -22,6 +22,7 @@ type recordsState struct {
 
 	locker  *recordLocker
 	files   fileCache
+	dirs    dirCache
 	suggest suggestCache
 
 	idMu   sync.Mutex

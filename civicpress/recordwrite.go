@@ -35,6 +35,9 @@ import (
 // fileOp is one record write.
 type fileOp struct {
 	recordID string
+	// prepare, when set, runs first in the index transaction and may fill
+	// data and index (a document number allocated in the same transaction).
+	prepare  func(ctx context.Context, q store.Q) error
 	write    string // data-relative path to write ("" for none)
 	data     []byte
 	remove   string // data-relative path to delete ("" for none)
@@ -55,9 +58,15 @@ func (c *Core) runFileOp(ctx context.Context, op *fileOp) (string, error) {
 	if err := fail("prepare"); err != nil {
 		return "", err
 	}
-	in := &store.Intent{RecordID: op.recordID, WritePath: op.write, Content: op.data, RemovePath: op.remove,
+	in := &store.Intent{RecordID: op.recordID, WritePath: op.write, RemovePath: op.remove,
 		Message: op.message, AuthorName: op.author.Name, AuthorEmail: op.author.Email, Events: string(evs)}
 	err = c.db.InTx(ctx, func(q store.Q) error {
+		if op.prepare != nil {
+			if err := op.prepare(ctx, q); err != nil {
+				return err
+			}
+		}
+		in.Content = op.data
 		if op.index != nil {
 			if err := op.index(ctx, q); err != nil {
 				return err
@@ -260,7 +269,9 @@ func (c *Core) render(rf *recordfile.Record) ([]byte, *recordfile.Record, error)
 	return data, written, nil
 }
 
-// indexChanges is the index part of a write of rf at relPath.
+// indexChanges is the index part of a write of rf at relPath. (Document
+// numbers written here were issued here, so unlike a reindex it has no
+// sequence to raise.)
 func (c *Core) indexChanges(rf *recordfile.Record, relPath string, wf *string, extra func(ctx context.Context, q store.Q) error) func(ctx context.Context, q store.Q) error {
 	row, doc := indexEntry(rf, relPath, wf, c.db.Dialect())
 	return func(ctx context.Context, q store.Q) error {
@@ -272,9 +283,6 @@ func (c *Core) indexChanges(rf *recordfile.Record, relPath string, wf *string, e
 				return err
 			}
 		} else if err := q.DeleteSearchDocs(ctx, rf.ID); err != nil {
-			return err
-		}
-		if err := c.raiseDocNumber(ctx, q, rf); err != nil {
 			return err
 		}
 		if extra != nil {
