@@ -37,15 +37,15 @@ type fileOp struct {
 	recordID string
 	// prepare, when set, runs first in the index transaction and may fill
 	// data and index (a document number allocated in the same transaction).
-	prepare  func(ctx context.Context, q store.Q) error
-	write    string // data-relative path to write ("" for none)
-	data     []byte
-	remove   string // data-relative path to delete ("" for none)
-	index    func(ctx context.Context, q store.Q) error
-	audit    []AuditEntry
-	events   []Event
-	message  string
-	author   gitrepo.Author
+	prepare func(ctx context.Context, q store.Q) error
+	write   string // data-relative path to write ("" for none)
+	data    []byte
+	remove  string // data-relative path to delete ("" for none)
+	index   func(ctx context.Context, q store.Q) error
+	audit   []AuditEntry
+	events  []Event
+	message string
+	author  gitrepo.Author
 }
 
 // runFileOp performs op (the caller holds the record's lock and has replayed
