@@ -17,6 +17,9 @@ type SnapshotResult struct {
 	Created   bool
 	Version   *int64 // nil: no snapshot
 	Timestamp time.Time
+	// Reason says why no hub wrote the room back (SnapshotNoHub,
+	// SnapshotRoomNotOpen, SnapshotTimedOut); "" when a hub handled it.
+	Reason string
 }
 
 // AttachRealtime makes s answer RequestSnapshot (nil detaches).
@@ -26,9 +29,11 @@ func (c *Core) AttachRealtime(s SnapshotRequester) {
 	c.rec.realtimeMu.Unlock()
 }
 
-// RequestSnapshot asks the attached realtime hub to write record id's live
-// document back now (records:edit). With no hub attached it answers
-// upstream's no-op shape: {Created: false, Version: nil, Timestamp: now}.
+// RequestSnapshot asks a realtime hub holding record id's room to write
+// its live document back now (records:edit): the attached hub, else hubs
+// in other processes through the outbox (snapshot_requests.go). When none
+// does it answers upstream's no-op shape {Created: false, Version: nil,
+// Timestamp: now} with a Reason.
 func (c *Core) RequestSnapshot(ctx context.Context, actor *User, id string) (SnapshotResult, error) {
 	if err := c.require(actor, "records:edit", PermContext{}); err != nil {
 		return SnapshotResult{}, err
@@ -36,8 +41,5 @@ func (c *Core) RequestSnapshot(ctx context.Context, actor *User, id string) (Sna
 	c.rec.realtimeMu.Lock()
 	s := c.rec.realtime
 	c.rec.realtimeMu.Unlock()
-	if s == nil {
-		return SnapshotResult{Timestamp: time.Now()}, nil
-	}
-	return s.SnapshotRecord(ctx, id)
+	return c.requestSnapshot(ctx, s, id)
 }

@@ -22,3 +22,13 @@ const (
 	// EventRealtimeWritebackFailed keeps upstream's hook name (Data: stage, error).
 	EventRealtimeWritebackFailed EventType = "realtime:snapshot:writeback-failed"
 )
+
+// Events that cross processes through the outbox, between the REST
+// snapshot endpoint and realtime hubs running elsewhere (see
+// Core.RequestSnapshot). Data: requestId and recordId; an answer adds
+// nodeId, held (the node has the room open and wrote it back), created,
+// version and error.
+const (
+	EventRealtimeSnapshotRequested EventType = "realtime:snapshot:requested"
+	EventRealtimeSnapshotAnswered  EventType = "realtime:snapshot:answered"
+)

@@ -78,6 +78,41 @@ func (s *Snapshots) Save(ctx context.Context, roomID string, data []byte) (Snaps
 	return snapshotFromRow(row), out, nil
 }
 
+// SaveAndCompact is Save that, in the same transaction, deletes the room's
+// realtime log updates with seq ≤ through (the realtime hub passes the log
+// position an earlier snapshot covered, so one generation of log stays
+// behind the newest snapshot and a corrupt newest snapshot falls back to
+// the previous one without losing edits). It returns the number of log
+// updates deleted.
+func (s *Snapshots) SaveAndCompact(ctx context.Context, roomID string, data []byte, through int64) (Snapshot, []Snapshot, int64, error) {
+	sum := sha256.Sum256(data)
+	row := store.RealtimeSnapshot{RoomID: roomID, SnapshotData: data, IntegrityHash: hex.EncodeToString(sum[:]),
+		FormatVersion: SnapshotFormat, ByteSize: len(data), CreatedAt: time.Now().UnixMilli()}
+	var pruned []store.RealtimeSnapshot
+	var deleted int64
+	err := s.c.db.InTx(ctx, func(q store.Q) error {
+		if err := q.InsertSnapshot(ctx, &row); err != nil {
+			return err
+		}
+		var err error
+		if pruned, err = q.PruneSnapshots(ctx, roomID, SnapshotsKept); err != nil {
+			return err
+		}
+		if through > 0 {
+			deleted, err = q.DeleteRealtimeUpdates(ctx, roomID, through)
+		}
+		return err
+	})
+	if err != nil {
+		return Snapshot{}, nil, 0, fmt.Errorf("civicpress: save snapshot of %s: %w", roomID, err)
+	}
+	out := make([]Snapshot, len(pruned))
+	for i, p := range pruned {
+		out[i] = snapshotFromRow(p)
+	}
+	return snapshotFromRow(row), out, deleted, nil
+}
+
 // Latest returns the newest snapshot of a room without its data, or nil.
 func (s *Snapshots) Latest(ctx context.Context, roomID string) (*Snapshot, error) {
 	rows, err := s.c.db.Q().SnapshotsNewestFirst(ctx, roomID, 1, false)

@@ -110,22 +110,46 @@ func (h *Hub) flushAll(ctx context.Context, why string) {
 	}
 }
 
-// expireSnapshots deletes snapshots older than the TTL of rooms not open
-// now (upstream's rule: active rooms keep theirs).
+// expireSnapshots deletes snapshots (and logged updates) older than the
+// TTL of rooms not open now, here or on another node (upstream's rule:
+// active rooms keep theirs).
 func (h *Hub) expireSnapshots(ctx context.Context, now time.Time) {
 	if h.core == nil || !h.cfg.SnapshotsEnabled {
 		return
+	}
+	elsewhere := map[string]bool{}
+	if h.cl != nil {
+		rooms, err := h.core.RealtimeLog().ActiveRooms(ctx)
+		if err != nil {
+			h.log.Warn("realtime: snapshot expiry", "err", err)
+			return
+		}
+		for _, k := range rooms {
+			elsewhere[k] = true
+		}
 	}
 	old, err := h.core.Snapshots().CreatedBefore(ctx, now.Add(-civicpress.SnapshotTTL), 10000)
 	if err != nil {
 		h.log.Warn("realtime: snapshot expiry", "err", err)
 		return
 	}
+	if h.cl != nil {
+		keep := make([]string, 0, len(elsewhere))
+		for k := range elsewhere {
+			keep = append(keep, k)
+		}
+		for _, r := range h.allRooms() {
+			keep = append(keep, r.key)
+		}
+		if _, err := h.core.RealtimeLog().ExpireBefore(ctx, now.Add(-civicpress.SnapshotTTL), keep); err != nil {
+			h.log.Warn("realtime: update log expiry", "err", err)
+		}
+	}
 	for _, s := range old {
 		h.mu.Lock()
 		_, active := h.rooms[s.RoomID]
 		h.mu.Unlock()
-		if active {
+		if active || elsewhere[s.RoomID] {
 			continue
 		}
 		if err := h.core.Snapshots().Delete(ctx, s.ID); err != nil {

@@ -82,6 +82,17 @@ type Config struct {
 	// MaxMessageSize is the largest frame accepted (upstream: 10 MiB, fixed).
 	MaxMessageSize int64
 
+	// Cluster shares rooms through the database's update log
+	// (cluster.enabled, ours): several hubs can serve the same record, and
+	// an update is committed before it is relayed to anyone, so a killed
+	// hub loses no relayed edit. It needs snapshots (the log compacts into
+	// them); false (or snapshots.enabled: false) keeps each room in one
+	// process's memory, as upstream.
+	Cluster bool
+	// NodeID names this hub among the nodes sharing the database
+	// (cluster.node_id; default host-pid-random).
+	NodeID string
+
 	// Logger receives operational messages; nil uses slog.Default().
 	Logger *slog.Logger
 }
@@ -110,6 +121,7 @@ func DefaultConfig() Config {
 		CheckInterval:      60 * time.Second,
 		StaleThreshold:     600 * time.Second,
 		MaxMessageSize:     10 << 20,
+		Cluster:            true,
 	}
 }
 
@@ -211,6 +223,8 @@ func (c Config) validate() error {
 		return bad("connection_cleanup.stale_threshold", "must be at least 1", c.StaleThreshold)
 	case c.MaxMessageSize < 1024:
 		return bad("max_message_size", "must be at least 1024 bytes", c.MaxMessageSize)
+	case len(c.NodeID) > 100 || strings.ContainsAny(c.NodeID, "| \t\n"):
+		return bad("cluster.node_id", "must be at most 100 characters without spaces or \"|\"", c.NodeID)
 	}
 	return nil
 }
@@ -255,10 +269,12 @@ var fields = map[string]field{
 	"connection_cleanup.stale_threshold": {kSeconds, func(c *Config, v any) { c.StaleThreshold = v.(time.Duration) }},
 	"trusted_proxies":                    {kPrefixes, func(c *Config, v any) { c.TrustedProxies = v.([]netip.Prefix) }},
 	"max_message_size":                   {kInt, func(c *Config, v any) { c.MaxMessageSize = int64(v.(int)) }},
+	"cluster.enabled":                    {kBool, func(c *Config, v any) { c.Cluster = v.(bool) }},
+	"cluster.node_id":                    {kString, func(c *Config, v any) { c.NodeID = v.(string) }},
 }
 
 // sections are the keys holding a mapping.
-var sections = map[string]bool{"rooms": true, "snapshots": true, "rate_limiting": true, "connection_cleanup": true}
+var sections = map[string]bool{"rooms": true, "snapshots": true, "rate_limiting": true, "connection_cleanup": true, "cluster": true}
 
 func (c *Config) parseYAML(data []byte) error {
 	if len(bytes.TrimSpace(data)) == 0 {

@@ -63,6 +63,10 @@ type Hub struct {
 	shuttingDown atomic.Bool
 	wbQueue      chan *room // rooms due for writeback, for the writeback worker
 
+	node  string       // this hub's id in the node registry ("" without a core)
+	cl    *cluster     // the shared update log; nil: rooms live in memory only
+	peers atomic.Int32 // other live nodes
+
 	started  time.Time
 	unsub    []func()
 	bgCancel context.CancelFunc
@@ -134,6 +138,12 @@ func newHub(core *civicpress.Core, cfg Config, recs recordSource, snap snapshotS
 		}
 	})
 	h.m = m
+	if core != nil {
+		h.node = newNodeID(cfg)
+		if err := h.startNode(); err != nil {
+			return nil, err
+		}
+	}
 	h.subscribe()
 	if core != nil {
 		core.AttachRealtime(h)
@@ -143,7 +153,14 @@ func newHub(core *civicpress.Core, cfg Config, recs recordSource, snap snapshotS
 	h.bgDone = make(chan struct{})
 	go func() {
 		defer close(h.bgDone)
+		if core == nil {
+			h.background(ctx)
+			return
+		}
+		done := make(chan struct{})
+		go func() { defer close(done); h.nodeLoop(ctx) }()
 		h.background(ctx)
+		<-done
 	}()
 	go h.writebackWorker(ctx)
 	return h, nil
@@ -271,12 +288,18 @@ func (h *Hub) shutdown(ctx context.Context) error {
 	for _, c := range clients {
 		c.closeWith(websocket.CloseGoingAway, "", "server shutting down")
 	}
+	if h.cl != nil {
+		// Updates accepted before the sockets closed go to the log first,
+		// so that the rooms' last writeback includes them.
+		h.cl.drain(ctx)
+	}
 	var errs []error
 	for _, r := range rooms {
 		r.stopTimers()
 		if _, err := r.flush(ctx, "shutdown"); err != nil {
 			errs = append(errs, err)
 		}
+		r.releaseLease(ctx)
 		h.destroyRoom(r)
 	}
 	for _, u := range h.unsub {
@@ -287,6 +310,14 @@ func (h *Hub) shutdown(ctx context.Context) error {
 	}
 	h.bgCancel()
 	<-h.bgDone
+	if h.cl != nil {
+		h.cl.stop()
+	}
+	if h.core != nil {
+		if err := h.core.RealtimeLog().Leave(ctx, h.node); err != nil {
+			h.log.Warn("realtime: leaving the node registry", "err", err)
+		}
+	}
 	h.m.Close()
 	return errors.Join(errs...)
 }
@@ -398,19 +429,33 @@ func (h *Hub) destroyRoom(r *room) {
 // SnapshotRecord writes the record's room back now (snapshot and draft)
 // when it has unsaved edits, for the REST snapshot endpoint (the hub
 // attaches itself to core as its civicpress.SnapshotRequester). Without a
-// live room it does nothing, as upstream. Created is true when something
-// was written (upstream reported false when snapshots were disabled even
-// though the draft was written).
+// live room here, or when another node is the room's writer, it writes
+// nothing and says so (Reason civicpress.SnapshotRoomNotOpen: core then
+// asks the other nodes). Created is true when something was written
+// (upstream reported false when snapshots were disabled even though the
+// draft was written).
 func (h *Hub) SnapshotRecord(ctx context.Context, recordID string) (civicpress.SnapshotResult, error) {
 	res := civicpress.SnapshotResult{Timestamp: time.Now()}
 	h.mu.Lock()
 	r := h.rooms[roomTypeRecords+":"+recordID]
 	h.mu.Unlock()
 	if r == nil {
+		res.Reason = civicpress.SnapshotRoomNotOpen
 		return res, nil
 	}
 	if err := r.waitReady(ctx); err != nil {
+		res.Reason = civicpress.SnapshotRoomNotOpen
 		return res, nil
+	}
+	if h.cl != nil {
+		writer, _, err := r.ensureWriter(ctx)
+		if err != nil {
+			return res, err
+		}
+		if !writer {
+			res.Reason = civicpress.SnapshotRoomNotOpen
+			return res, nil
+		}
 	}
 	fr, err := r.flush(ctx, "request")
 	res.Created = fr.Snapshot != nil || fr.Draft

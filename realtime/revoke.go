@@ -17,16 +17,21 @@ func (h *Hub) subscribe() {
 		civicpress.EventUserDeleted, civicpress.EventAPIKeyRevoked, civicpress.EventUserUpdated))
 	h.unsub = append(h.unsub, h.core.Events().Subscribe(h.onRecordEvent,
 		civicpress.EventRecordArchived, civicpress.EventStatusChanged, civicpress.EventRecordPublished, civicpress.EventRecordUpdated))
+	h.unsub = append(h.unsub, h.core.Events().Subscribe(h.onSnapshotRequest, civicpress.EventRealtimeSnapshotRequested))
 }
 
 // onRecordEvent follows the record's state: an archived record's room turns
 // read-only for everyone (and editable again if it leaves that status).
+// A publish (here or in another process) is announced to the room.
 func (h *Hub) onRecordEvent(ev civicpress.Event) {
 	h.mu.Lock()
 	r := h.rooms[roomTypeRecords+":"+ev.RecordID]
 	h.mu.Unlock()
 	if r == nil {
 		return
+	}
+	if ev.Type == civicpress.EventRecordPublished {
+		h.onPublished(r, ev)
 	}
 	status, _ := ev.Data["status"].(string)
 	switch {
@@ -121,4 +126,63 @@ func (h *Hub) recheck(c *client, role string) {
 		c.readOnlyNotified.Store(false)
 		c.sendControl(map[string]any{"type": "control", "event": "permissions.changed", "canEdit": now})
 	}
+}
+
+// onPublished tells the room its record was published. Publishing turned
+// the draft into the record and deleted it: the room keeps its document
+// (it is what was published, plus any edit made since), edits made after
+// the publish go to a new draft created from the published record at the
+// next writeback (core's SaveDraftBody), and the contributors credited
+// there are only those who edited after the publish (core cleared the
+// list; the room's list only ever holds edits not yet written back). The
+// next writeback compares with the published text first, so an edit
+// undone before it does not leave a draft identical to the record.
+// Clients that opted in to control frames get record.published; stock
+// y-websocket clients just keep working.
+func (h *Hub) onPublished(r *room, ev civicpress.Event) {
+	r.mu.Lock()
+	r.checkBase = true
+	clients := append([]*client(nil), r.clients...)
+	r.mu.Unlock()
+	msg := map[string]any{"type": "control", "event": "record.published", "recordId": ev.RecordID,
+		"timestamp": ev.Time.UnixMilli()}
+	for _, k := range []string{"status", "title", "commit"} {
+		if v, ok := ev.Data[k]; ok {
+			msg[k] = v
+		}
+	}
+	if ev.Username != "" {
+		msg["publishedBy"] = ev.Username
+	}
+	for _, c := range clients {
+		c.sendControl(msg)
+	}
+}
+
+// onSnapshotRequest answers a snapshot request from a process without a
+// hub holding the room (civicpress.Core.RequestSnapshot): the room's
+// writer writes it back and answers; a node without the room answers that
+// it has none; a node holding the room as a non-writer stays silent.
+func (h *Hub) onSnapshotRequest(ev civicpress.Event) {
+	req, ok := civicpress.SnapshotRequestOf(ev)
+	if !ok || h.shuttingDown.Load() {
+		return
+	}
+	go func() {
+		ctx, cancel := waitCtx(civicpress.SnapshotRequestTimeout)
+		defer cancel()
+		res, err := h.SnapshotRecord(ctx, req.RecordID)
+		held := err != nil || res.Reason == ""
+		if !held {
+			h.mu.Lock()
+			r := h.rooms[roomTypeRecords+":"+req.RecordID]
+			h.mu.Unlock()
+			if r != nil && r.isReady() {
+				return // open here, written back by another node
+			}
+		}
+		if aerr := h.core.AnswerSnapshotRequest(ctx, req, h.node, held, res, err); aerr != nil {
+			h.log.Warn("realtime: answering a snapshot request", "err", aerr)
+		}
+	}()
 }

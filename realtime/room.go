@@ -56,11 +56,23 @@ type room struct {
 	firstDirty   time.Time
 	lastEdit     time.Time
 	updates      int
-	contributors map[int64]*civicpress.User
+	contributors map[int64]*civicpress.User // nil value: known by id only (an edit made on another node)
 	wbTimer      *time.Timer
 	wbArmed      bool
 	graceTimer   *time.Timer
 	destroyed    bool
+
+	// With the update log (cluster): updates other nodes logged while the
+	// room was loading; the highest seq this node logged for the room; the
+	// writer lease's end (zero: another node writes the room back); the log
+	// position the previous snapshot covered (compacted at the next one);
+	// and whether the next writeback should compare with the record first
+	// (after a takeover or a publish).
+	early      []civicpress.LoggedUpdate
+	ownSeq     int64
+	leaseUntil time.Time
+	compacted  int64
+	checkBase  bool
 
 	flushMu sync.Mutex // one writeback at a time
 }
@@ -68,6 +80,15 @@ type room struct {
 func newRoom(h *Hub, key string, rec *recordInfo) *room {
 	return &room{h: h, key: key, recordID: rec.ID, recordType: rec.Type, ready: make(chan struct{}),
 		editable: rec.editable(), contributors: map[int64]*civicpress.User{}}
+}
+
+func (r *room) isReady() bool {
+	select {
+	case <-r.ready:
+		return r.readyErr == nil
+	default:
+		return false
+	}
 }
 
 func (r *room) waitReady(ctx context.Context) error {
@@ -87,6 +108,11 @@ func (r *room) hydrate(rec *recordInfo) {
 		r.mu.Lock()
 		r.doc, r.lineage = doc, lineage
 		r.aw = yproto.NewAwareness(doc.ClientID())
+		for _, u := range r.early {
+			r.applyRemoteLocked(u)
+		}
+		r.early = nil
+		r.dirty, r.updates = false, 0
 		r.mu.Unlock()
 	}
 	if err != nil {
@@ -106,6 +132,9 @@ func (r *room) hydrate(rec *recordInfo) {
 func (r *room) load(rec *recordInfo) (*yjs.Doc, uint64, error) {
 	ctx, cancel := waitCtx(30 * time.Second)
 	defer cancel()
+	if r.h.cl != nil {
+		return r.loadLogged(ctx, rec)
+	}
 	if r.h.cfg.SnapshotsEnabled && r.h.snap != nil {
 		sn, rejected, err := r.h.snap.LoadVerified(ctx, r.key)
 		for _, bad := range rejected {
@@ -131,6 +160,77 @@ func (r *room) load(rec *recordInfo) (*yjs.Doc, uint64, error) {
 	}
 	doc, lineage, err := seedDoc(r.key, md)
 	return doc, lineage, err
+}
+
+// loadLogged builds the document from the newest verified snapshot and the
+// room's logged updates. A room with neither is seeded from Markdown and
+// the seed is logged first, atomically: nodes opening a new room at once
+// agree on one seed (one lineage) instead of each seeding its own.
+func (r *room) loadLogged(ctx context.Context, rec *recordInfo) (*yjs.Doc, uint64, error) {
+	rl := r.h.core.RealtimeLog()
+	for attempt := 0; attempt < 5; attempt++ {
+		doc := yjs.NewDoc(yjs.Options{})
+		snapshot := false
+		sn, rejected, err := r.h.snap.LoadVerified(ctx, r.key)
+		for _, bad := range rejected {
+			r.h.log.Warn("realtime: snapshot failed its integrity check; using an older one", "room", r.key, "version", bad.Version)
+			r.h.publish(civicpress.EventRealtimeSnapshotFailed, map[string]any{"roomId": r.key, "recordId": r.recordID,
+				"stage": "integrity", "version": bad.Version, "expectedHash": bad.IntegrityHash}, nil)
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("realtime: loading snapshot of %s: %w", r.key, err)
+		}
+		if sn != nil {
+			if err := doc.ApplyUpdate(sn.Data); err != nil {
+				r.h.log.Warn("realtime: snapshot does not decode", "room", r.key, "version", sn.Version, "err", err)
+				doc = yjs.NewDoc(yjs.Options{})
+			} else {
+				snapshot = true
+			}
+		}
+		ups, err := rl.Room(ctx, r.key)
+		if err != nil {
+			return nil, 0, fmt.Errorf("realtime: loading the update log of %s: %w", r.key, err)
+		}
+		for _, u := range ups {
+			if err := doc.ApplyUpdate(u.Data); err != nil {
+				r.h.log.Warn("realtime: a logged update does not apply", "room", r.key, "seq", u.Seq, "err", err)
+			}
+		}
+		if sn == nil && len(ups) == 0 {
+			md := rec.PublishedBody
+			if rec.HasDraft {
+				md = rec.DraftBody
+			}
+			seeded, lineage, err := seedDoc(r.key, md)
+			if err != nil {
+				return nil, 0, err
+			}
+			blob, err := seeded.EncodeStateAsUpdate(nil)
+			if err != nil {
+				return nil, 0, fmt.Errorf("realtime: seeding %s: %w", r.key, err)
+			}
+			ok, err := rl.Seed(ctx, r.key, r.h.node, blob)
+			if err != nil {
+				return nil, 0, fmt.Errorf("realtime: seeding %s: %w", r.key, err)
+			}
+			if ok {
+				return seeded, lineage, nil
+			}
+			continue // another node seeded it first: load that
+		}
+		if !snapshot && doc.HasPending() {
+			// Updates whose base (a snapshot they were compacted into) is
+			// gone: they cannot be integrated. Start again from Markdown.
+			r.h.log.Warn("realtime: the update log of a room has lost its snapshot; re-seeding from Markdown", "room", r.key)
+			if err := rl.Reset(ctx, r.key); err != nil {
+				return nil, 0, fmt.Errorf("realtime: %w", err)
+			}
+			continue
+		}
+		return doc, readLineage(doc), nil
+	}
+	return nil, 0, fmt.Errorf("realtime: opening %s: the update log keeps changing", r.key)
 }
 
 // seedDoc builds a document from Markdown with a deterministic seed client.
@@ -232,6 +332,9 @@ func (r *room) leaveLocked(c *client) bool {
 			for _, o := range r.clients {
 				o.send(frame)
 			}
+			if cl := r.h.cl; cl != nil {
+				cl.forwardAwareness(r.key, frame)
+			}
 		}
 	}
 	return true
@@ -312,7 +415,11 @@ func (r *room) onUpdate(c *client, subtype uint64, frame, update []byte) {
 	}
 	editable := c.canEdit.Load() && r.editable
 	if editable {
-		r.applyLocked(c, subtype, frame, update)
+		if cl := r.h.cl; cl != nil {
+			r.logLocked(cl, c, subtype, frame, update)
+		} else {
+			r.applyLocked(c, subtype, frame, update)
+		}
 	}
 	if suspect {
 		r.answerLocked(c, c.pendingSV)
@@ -345,7 +452,35 @@ func (r *room) applyLocked(c *client, subtype uint64, frame, update []byte) {
 		}
 	}
 	if changed {
-		r.markDirtyLocked(c.user())
+		var uid int64
+		u := c.user()
+		if u != nil {
+			uid = u.ID
+		}
+		r.markDirtyLocked(uid, u)
+	}
+}
+
+// logLocked queues a client's update for the log: it is applied to the
+// room's document and relayed only once committed (see the package doc,
+// "Several nodes").
+func (r *room) logLocked(cl *cluster, c *client, subtype uint64, frame, update []byte) {
+	if isEmptyUpdate(update) {
+		return
+	}
+	if !validUpdate(update) {
+		c.h.log.Debug("realtime: invalid update", "client", c.id, "room", r.key)
+		c.sendControl(controlError("INVALID_YJS_UPDATE", "The update could not be applied"))
+		return
+	}
+	it := logItem{r: r, from: c, update: update, user: c.user()}
+	if subtype == yproto.SyncUpdate {
+		it.frame = frame
+	}
+	if !cl.enqueue(it) {
+		// The database is not keeping up: the client is closed rather than
+		// told nothing; it resends its state when it reconnects.
+		go c.closeWith(1013, "TRY_AGAIN_LATER", "the update log is not keeping up")
 	}
 }
 
@@ -378,6 +513,9 @@ func (r *room) onAwareness(c *client, frame, update []byte) {
 	for _, o := range r.clients {
 		o.send(frame)
 	}
+	if cl := r.h.cl; cl != nil {
+		cl.forwardAwareness(r.key, frame)
+	}
 }
 
 // onQueryAwareness answers y-protocols' message 3 with every known state.
@@ -387,8 +525,9 @@ func (r *room) onQueryAwareness(c *client) {
 	c.send(yproto.AwarenessFrame(r.aw.Encode(r.aw.Clients())))
 }
 
-// markDirtyLocked records an edit and arms the writeback timer.
-func (r *room) markDirtyLocked(u *civicpress.User) {
+// markDirtyLocked records an edit by user uid (u when known) and arms the
+// writeback timer.
+func (r *room) markDirtyLocked(uid int64, u *civicpress.User) {
 	now := time.Now()
 	if !r.dirty {
 		r.dirty = true
@@ -396,8 +535,8 @@ func (r *room) markDirtyLocked(u *civicpress.User) {
 	}
 	r.lastEdit = now
 	r.updates++
-	if u != nil {
-		r.contributors[u.ID] = u
+	if uid != 0 && (u != nil || r.contributors[uid] == nil) {
+		r.contributors[uid] = u
 	}
 	max := r.h.cfg.SnapshotMaxUpdates
 	switch {
@@ -453,7 +592,10 @@ type flushResult struct {
 
 // flush writes the room back when it has unsaved edits: a snapshot of the
 // Yjs state and the Markdown as the record's draft. A failed step leaves
-// the room dirty so a later pass retries.
+// the room dirty so a later pass retries. With the update log, only the
+// room's writer (lease) writes back; another node holding the room waits
+// until the writer's writeback covers its own updates (or takes over when
+// the writer stops), and the snapshot compacts the log.
 func (r *room) flush(ctx context.Context, why string) (flushResult, error) {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
@@ -463,15 +605,49 @@ func (r *room) flush(ctx context.Context, why string) (flushResult, error) {
 		r.mu.Unlock()
 		return res, nil
 	}
+	r.mu.Unlock()
+	cl := r.h.cl
+	if cl != nil {
+		writer, lease, err := r.ensureWriter(ctx)
+		if err != nil {
+			r.retryLater()
+			return res, fmt.Errorf("realtime: writer lease of %s: %w", r.key, err)
+		}
+		if !writer {
+			r.mu.Lock()
+			if lease.WrittenThrough >= r.ownSeq {
+				// The writer's last writeback includes everything this node
+				// logged: nothing is ours to write.
+				r.dirty, r.updates = false, 0
+				clear(r.contributors)
+			} else {
+				r.armLocked(r.h.cfg.WritebackMaxDelay)
+			}
+			r.mu.Unlock()
+			return res, nil
+		}
+	}
+	r.mu.Lock()
 	blob, err := r.doc.EncodeStateAsUpdate(nil)
 	md, mdErr := docMarkdown(r.doc)
-	contributors := make([]*civicpress.User, 0, len(r.contributors))
-	for _, u := range r.contributors {
-		contributors = append(contributors, u)
+	var covered int64
+	if cl != nil {
+		// Every logged update through the watermark is in the document
+		// (updates are applied under r.mu, the watermark moves after).
+		covered = cl.watermark()
 	}
-	r.contributors = map[int64]*civicpress.User{}
+	checkBase := r.checkBase
+	r.checkBase = false
+	ids := make([]int64, 0, len(r.contributors))
+	known := map[int64]*civicpress.User{}
+	for id, u := range r.contributors {
+		ids = append(ids, id)
+		known[id] = u
+	}
+	clear(r.contributors)
 	r.dirty, r.updates = false, 0
 	r.mu.Unlock()
+	contributors := r.resolveUsers(ctx, ids, known)
 
 	failed := false
 	data := func(extra ...any) map[string]any {
@@ -481,8 +657,26 @@ func (r *room) flush(ctx context.Context, why string) (flushResult, error) {
 		}
 		return m
 	}
+	if checkBase && mdErr == nil && len(contributors) == 0 {
+		// After a takeover or a publish: no new draft when the record
+		// already holds this text.
+		if rec, lerr := r.h.recs.Load(ctx, r.recordID); lerr == nil &&
+			((rec.HasDraft && rec.DraftBody == md) || (!rec.HasDraft && rec.HasPublished && rec.PublishedBody == md)) {
+			if cl != nil {
+				r.h.core.RealtimeLog().MarkWritten(ctx, r.key, r.h.node, covered)
+			}
+			return res, nil
+		}
+	}
 	if err == nil && r.h.cfg.SnapshotsEnabled && r.h.snap != nil {
-		sn, pruned, serr := r.h.snap.Save(ctx, r.key, blob)
+		var sn civicpress.Snapshot
+		var pruned []civicpress.Snapshot
+		var serr error
+		if cl != nil {
+			sn, pruned, _, serr = r.h.core.Snapshots().SaveAndCompact(ctx, r.key, blob, r.compacted)
+		} else {
+			sn, pruned, serr = r.h.snap.Save(ctx, r.key, blob)
+		}
 		if serr != nil {
 			failed = true
 			err = serr
@@ -490,6 +684,9 @@ func (r *room) flush(ctx context.Context, why string) (flushResult, error) {
 			r.h.publish(civicpress.EventRealtimeSnapshotFailed, data("stage", "persist", "error", serr.Error()), nil)
 		} else {
 			res.Snapshot = &sn
+			if cl != nil {
+				r.compacted = covered
+			}
 			r.h.publish(civicpress.EventRealtimeSnapshotWritten, data("version", sn.Version, "byteSize", sn.ByteSize), nil)
 			for _, p := range pruned {
 				r.h.publish(civicpress.EventRealtimeSnapshotPruned, data("version", p.Version, "keep", civicpress.SnapshotsKept), nil)
@@ -523,21 +720,58 @@ func (r *room) flush(ctx context.Context, why string) (flushResult, error) {
 			r.firstDirty = time.Now()
 			r.lastEdit = r.firstDirty
 		}
+		r.checkBase = r.checkBase || checkBase
 		for _, u := range contributors {
 			r.contributors[u.ID] = u
 		}
-		if !r.wbArmed && !r.destroyed {
-			r.wbArmed = true
-			if r.wbTimer == nil {
-				r.wbTimer = time.AfterFunc(r.h.cfg.WritebackMaxDelay, r.wbFire)
-			} else {
-				r.wbTimer.Reset(r.h.cfg.WritebackMaxDelay)
-			}
-		}
+		r.armLocked(r.h.cfg.WritebackMaxDelay)
 		r.mu.Unlock()
 		return res, err
 	}
+	if cl != nil {
+		if _, merr := r.h.core.RealtimeLog().MarkWritten(ctx, r.key, r.h.node, covered); merr != nil {
+			r.h.log.Warn("realtime: recording a writeback", "room", r.key, "err", merr)
+		}
+	}
 	return res, nil
+}
+
+// retryLater keeps the room dirty and tries the writeback again later.
+func (r *room) retryLater() {
+	r.mu.Lock()
+	r.armLocked(r.h.cfg.WritebackMaxDelay)
+	r.mu.Unlock()
+}
+
+// armLocked arms the writeback timer for d unless it is armed already.
+func (r *room) armLocked(d time.Duration) {
+	if r.wbArmed || r.destroyed {
+		return
+	}
+	r.wbArmed = true
+	if r.wbTimer == nil {
+		r.wbTimer = time.AfterFunc(d, r.wbFire)
+	} else {
+		r.wbTimer.Reset(d)
+	}
+}
+
+// resolveUsers returns the contributors, looking up those known by id
+// only (edits made through another node).
+func (r *room) resolveUsers(ctx context.Context, ids []int64, known map[int64]*civicpress.User) []*civicpress.User {
+	out := make([]*civicpress.User, 0, len(ids))
+	for _, id := range ids {
+		u := known[id]
+		if u == nil && r.h.core != nil {
+			if got, err := r.h.core.Users().Get(ctx, civicpress.System, id); err == nil {
+				u = got
+			}
+		}
+		if u != nil {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // docMarkdown serializes the editor fragment; a document whose "default"
@@ -622,6 +856,7 @@ func (r *room) finalize() {
 	r.mu.Unlock()
 	r.h.mu.Unlock()
 	if evict {
+		r.releaseLease(ctx)
 		r.h.publish(civicpress.EventRealtimeRoomDestroyed, map[string]any{"roomId": r.key, "recordId": r.recordID,
 			"timestamp": time.Now().UnixMilli()}, nil)
 	} else if retry {
