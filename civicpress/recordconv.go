@@ -98,6 +98,10 @@ func fileTime(s string, alt time.Time) time.Time {
 	return alt
 }
 
+// workflowInternal is the editorial state that hides a record from lists
+// and search (upstream's internal_only).
+const workflowInternal = "internal_only"
+
 // isArchivePath reports whether a data-relative path is under archive/.
 func isArchivePath(p string) bool { return strings.HasPrefix(p, "archive/") }
 
@@ -210,8 +214,8 @@ func indexEntry(rf *recordfile.Record, relPath string, wf *string, dialect store
 		LinkedGeographyFiles: jsonText(rf.LinkedGeographyFiles), Path: relPath, Author: rf.Author,
 		CreatedAt: created, UpdatedAt: updated,
 	}
-	if status == StatusArchived {
-		return row, nil // archived records leave search
+	if status == StatusArchived || wf != nil && *wf == workflowInternal {
+		return row, nil // archived and internal_only records leave search
 	}
 	tags := strings.Join(rf.Metadata.Strings("tags"), ",")
 	// The searchable columns hold the text as tokens (see searchtext.go):
@@ -219,7 +223,7 @@ func indexEntry(rf *recordfile.Record, relPath string, wf *string, dialect store
 	doc := &store.SearchDoc{
 		RecordID: rf.ID, RecordType: rf.Type, Title: tokenText(rf.Title), Content: tokenText(rf.Body), Tags: tokenText(tags),
 		Metadata: metaJSON, UpdatedAt: updated, TitleNormalized: foldText(rf.Title),
-		ContentPreview: prefixRunes(rf.Body, 500), WordCount: len(strings.Fields(rf.Body)),
+		ContentPreview: prefixRunes(rf.Body, 500), WordCount: len(strings.Fields(rf.Body)), Status: status,
 	}
 	if dialect == store.Postgres {
 		doc.TSV = tsvectorText(rf.Title, tags, rf.Body)

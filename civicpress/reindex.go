@@ -19,7 +19,7 @@ import (
 
 // indexVersion changes when what the index holds for a file changes; an
 // index written by another version is rebuilt at Open.
-const indexVersion = "civicgo-1"
+const indexVersion = "civicgo-2"
 
 // isRecordFile reports whether a data-relative path is a record file:
 // Markdown under records/ or archive/, no hidden components, not a
@@ -153,10 +153,11 @@ func (c *Core) writeIndex(ctx context.Context, scans []scanned, held bool) error
 		err := c.db.InTx(ctx, func(q store.Q) error {
 			for _, s := range batch {
 				row, doc := indexEntry(s.rf, s.rel, nil, c.db.Dialect())
-				if err := q.UpsertRecord(ctx, row, true); err != nil {
+				wf, err := q.UpsertRecordState(ctx, row, true)
+				if err != nil {
 					return err
 				}
-				if doc != nil {
+				if doc != nil && (wf == nil || *wf != workflowInternal) {
 					if err := q.UpsertSearchDoc(ctx, doc); err != nil {
 						return err
 					}

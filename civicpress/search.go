@@ -22,10 +22,13 @@ type SearchQuery struct {
 	Sort   string
 	Limit  int // default 20, at most 1000
 	Offset int
+	// Facets asks for SearchResult.Facets (counting every match by type and
+	// status costs time on broad queries, so it is left out otherwise).
+	Facets bool
 }
 
-// SearchResult is one page of hits, the number matching in all, and the
-// counts per type and per status of everything matching.
+// SearchResult is one page of hits, the number matching in all, and (when
+// asked for) the counts per type and per status of everything matching.
 type SearchResult struct {
 	Hits   []SearchHit  `json:"results"`
 	Total  int          `json:"total"`

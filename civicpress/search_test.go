@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/civicpress/civicpress-go/internal/store"
 	"github.com/civicpress/civicpress-go/internal/store/storetest"
@@ -322,9 +323,23 @@ func TestSearchRankingPagingFacets(t *testing.T) {
 		if res.Hits[0].Title != "<mark>Noise</mark> Control Bylaw" || !strings.Contains(res.Hits[1].Snippet, "<mark>Noise</mark>") {
 			t.Fatalf("highlights: %q %q", res.Hits[0].Title, res.Hits[1].Snippet)
 		}
+		// Relevance pages, one record at a time, walk the same order as one
+		// big page (across the title-match and body-match tiers).
+		full, _ := s.Query(ctx, nil, SearchQuery{Query: "noise OR quiet OR parking", Limit: 1000})
+		for off, h := range full.Hits {
+			p, err := s.Query(ctx, nil, SearchQuery{Query: "noise OR quiet OR parking", Limit: 1, Offset: off})
+			if err != nil || len(p.Hits) != 1 || p.Hits[0].Record.ID != h.Record.ID || p.Total != full.Total {
+				t.Fatalf("offset %d: %+v %v (want %s)", off, p, err, h.Record.ID)
+			}
+		}
+		for i := 1; i < len(full.Hits); i++ {
+			if full.Hits[i].TitleMatch && !full.Hits[i-1].TitleMatch {
+				t.Fatalf("a title match ranks below a body-only match at %d", i)
+			}
+		}
 		// Paging keeps the total; facets count everything matching.
 		all, _ := s.Query(ctx, nil, SearchQuery{Query: "council OR permit OR fee", Limit: 1000})
-		page, _ := s.Query(ctx, nil, SearchQuery{Query: "council OR permit OR fee", Limit: 5, Offset: 5, Sort: SortTitleAsc})
+		page, _ := s.Query(ctx, nil, SearchQuery{Query: "council OR permit OR fee", Limit: 5, Offset: 5, Sort: SortTitleAsc, Facets: true})
 		if page.Total != all.Total || len(page.Hits) != 5 {
 			t.Fatalf("page: %d hits of %d (all %d)", len(page.Hits), page.Total, all.Total)
 		}
@@ -354,6 +369,19 @@ func TestSearchRankingPagingFacets(t *testing.T) {
 		}
 		if res, _ := s.Query(ctx, nil, SearchQuery{Query: "canopy"}); res.Total != 1 {
 			t.Fatalf("update not searchable: %d", res.Total)
+		}
+		// internal_only hides a record from search, and only that.
+		if _, err := f.c.Records().Update(ctx, f.admin, "rec-trees", Changes{WorkflowState: ptr("internal_only")}); err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := s.Query(ctx, nil, SearchQuery{Query: "canopy"}); res.Total != 0 {
+			t.Fatalf("internal_only record found: %d", res.Total)
+		}
+		if _, err := f.c.Records().Update(ctx, f.admin, "rec-trees", Changes{WorkflowState: ptr("")}); err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := s.Query(ctx, nil, SearchQuery{Query: "canopy", Statuses: []string{"proposed"}, Facets: true}); res.Total != 1 || res.Facets.Statuses[0].Value != "proposed" {
+			t.Fatalf("status filter from the search entry: %+v", res)
 		}
 	})
 }
@@ -388,12 +416,21 @@ func TestSuggestions(t *testing.T) {
 		if got, _ := s.Suggest(ctx, nil, "b", 10); len(got.Suggestions) != 0 {
 			t.Errorf("one letter: %+v", got)
 		}
-		// Archived records leave suggestions too (once the index changes).
+		// Archived records leave suggestions too, once the background
+		// rebuild the change triggers has run.
 		if _, err := f.c.Records().Archive(ctx, f.admin, "rec-budget"); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.Suggest(ctx, nil, "capital", 10); slices.Contains(got.Titles, "2025 Capital Budget Resolution") {
-			t.Errorf("archived title suggested: %v", got.Titles)
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			got, _ := s.Suggest(ctx, nil, "capital", 10)
+			if !slices.Contains(got.Titles, "2025 Capital Budget Resolution") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("archived title still suggested: %v", got.Titles)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package civicpress
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -36,17 +37,24 @@ func (s *Search) Query(ctx context.Context, actor *User, q SearchQuery) (*Search
 	} else {
 		spec.Match, spec.TitleMatch = pq.fts5(), pq.fts5Title()
 	}
-	counts, err := c.db.Q().SearchCounts(ctx, spec)
-	if err != nil {
-		return nil, err
+	if q.Facets {
+		counts, err := c.db.Q().SearchCounts(ctx, spec)
+		if err != nil {
+			return nil, err
+		}
+		types, statuses := map[string]int{}, map[string]int{}
+		for _, g := range counts {
+			res.Total += g.Count
+			types[g.Type] += g.Count
+			statuses[g.Status] += g.Count
+		}
+		res.Facets.Types, res.Facets.Statuses = facetList(types), facetList(statuses)
+	} else {
+		var err error
+		if res.Total, err = c.db.Q().SearchTotal(ctx, spec); err != nil {
+			return nil, err
+		}
 	}
-	types, statuses := map[string]int{}, map[string]int{}
-	for _, g := range counts {
-		res.Total += g.Count
-		types[g.Type] += g.Count
-		statuses[g.Status] += g.Count
-	}
-	res.Facets.Types, res.Facets.Statuses = facetList(types), facetList(statuses)
 	if res.Total <= spec.Filter.Offset {
 		return res, nil
 	}
@@ -89,8 +97,10 @@ func facetList(m map[string]int) []FacetCount {
 }
 
 // Suggestions come from the titles and tags of the searchable records, held
-// in memory and rebuilt after the index changes (in this process) or after
-// suggestTTL (changes made by other processes).
+// in memory. After the index changes (in this process), or after
+// suggestTTL (changes made by other processes), the next call still answers
+// from the old data while one rebuild runs in the background; only the very
+// first call waits for a build.
 const suggestTTL = 30 * time.Second
 
 type suggestCache struct {
@@ -100,11 +110,14 @@ type suggestCache struct {
 	builtGen uint64
 	built    time.Time
 	data     *suggestData
+	building bool
 }
 
 type suggestData struct {
-	words  []wordCount // sorted by word
-	titles []titleEntry
+	words      []wordCount // suggestible words of titles and tags, sorted
+	titles     []titleEntry
+	titleWords []string           // every title token, sorted, unique
+	byWord     map[string][]int32 // title token -> titles holding it
 }
 
 type wordCount struct {
@@ -122,21 +135,39 @@ func (s *suggestCache) invalidate() { s.gen.Add(1) }
 
 func (s *suggestCache) get(ctx context.Context, q store.Q) (*suggestData, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	gen := s.gen.Load()
-	if s.data != nil && s.builtGen == gen && time.Since(s.built) < suggestTTL {
-		return s.data, nil
-	}
-	counts := map[string]int{}
-	d := &suggestData{}
-	err := q.SearchTitlesTags(ctx, func(title, tags string) {
-		te := titleEntry{title: title, folded: foldText(title), words: tokens(title)}
-		d.titles = append(d.titles, te)
-		for _, w := range te.words {
-			if suggestible(w) {
-				counts[w]++
-			}
+	fresh := s.builtGen == gen && time.Since(s.built) < suggestTTL
+	if s.data != nil {
+		d := s.data
+		if !fresh && !s.building {
+			s.building = true
+			go func() {
+				nd, err := buildSuggest(context.Background(), q)
+				s.mu.Lock()
+				if err == nil {
+					s.data, s.builtGen, s.built = nd, gen, time.Now()
+				}
+				s.building = false
+				s.mu.Unlock()
+			}()
 		}
+		s.mu.Unlock()
+		return d, nil
+	}
+	defer s.mu.Unlock()
+	d, err := buildSuggest(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.data, s.builtGen, s.built = d, gen, time.Now()
+	return d, nil
+}
+
+func buildSuggest(ctx context.Context, q store.Q) (*suggestData, error) {
+	counts := map[string]int{}
+	d := &suggestData{byWord: map[string][]int32{}}
+	err := q.SearchTitlesTags(ctx, func(title, tags string) {
+		d.titles = append(d.titles, titleEntry{title: title, folded: foldText(title), words: tokens(title)})
 		eachToken(tags, func(w string, _, _ int) {
 			if suggestible(w) {
 				counts[w]++
@@ -146,12 +177,25 @@ func (s *suggestCache) get(ctx context.Context, q store.Q) (*suggestData, error)
 	if err != nil {
 		return nil, err
 	}
+	sort.Slice(d.titles, func(i, j int) bool { return d.titles[i].title < d.titles[j].title })
+	for i, t := range d.titles {
+		for k, w := range t.words {
+			if suggestible(w) {
+				counts[w]++
+			}
+			if slices.Index(t.words, w) == k { // once per title
+				d.byWord[w] = append(d.byWord[w], int32(i))
+			}
+		}
+	}
 	for w, n := range counts {
 		d.words = append(d.words, wordCount{w, n})
 	}
 	sort.Slice(d.words, func(i, j int) bool { return d.words[i].word < d.words[j].word })
-	sort.Slice(d.titles, func(i, j int) bool { return d.titles[i].title < d.titles[j].title })
-	s.data, s.builtGen, s.built = d, gen, time.Now()
+	for w := range d.byWord {
+		d.titleWords = append(d.titleWords, w)
+	}
+	sort.Strings(d.titleWords)
 	return d, nil
 }
 
@@ -235,8 +279,8 @@ func typoMatch(q []rune, word string, limit int) bool {
 // suggestions (default 10, at most 20): words first (up to two fifths of the
 // limit, at most 5), ranked prefix matches before inner matches before
 // typo-tolerant matches, then by frequency; then titles, ranked titles
-// starting with q, titles with a word starting with q, titles containing q,
-// titles with a word within a typo or two of q.
+// starting with q, titles with words starting with q, titles containing q,
+// titles with a word within a typo or two of q; shorter titles first.
 func (s *Search) Suggest(ctx context.Context, actor *User, q string, limit int) (*Suggestions, error) {
 	c := s.c
 	if err := c.requireRead(actor, "records:view", PermContext{}); err != nil {
@@ -244,8 +288,8 @@ func (s *Search) Suggest(ctx context.Context, actor *User, q string, limit int) 
 	}
 	out := &Suggestions{Suggestions: []string{}, Words: []string{}, Titles: []string{}}
 	limit = normLimit(limit, 10, 20)
-	qf := strings.Join(tokens(q), " ")
 	toks := tokens(q)
+	qf := strings.Join(toks, " ")
 	if utf8.RuneCountInString(qf) < 2 || len(toks) == 0 {
 		return out, nil
 	}
@@ -257,24 +301,27 @@ func (s *Search) Suggest(ctx context.Context, actor *User, q string, limit int) 
 	lastR := []rune(last)
 	typos := maxTypos(len(lastR))
 
+	// Words: prefix matches from the sorted list, then (while short of the
+	// limit) inner matches and typos.
+	wordLimit := min(5, max(1, limit*2/5))
 	type cand struct {
 		text string
 		rank int
 		n    int
 	}
 	var words []cand
-	for _, wc := range d.words {
-		rank := -1
-		switch {
-		case strings.HasPrefix(wc.word, last):
-			rank = 0
-		case strings.Contains(wc.word, last):
-			rank = 1
-		case typoMatch(lastR, wc.word, typos):
-			rank = 2
-		}
-		if rank >= 0 {
-			words = append(words, cand{wc.word, rank, wc.n})
+	lo := sort.Search(len(d.words), func(i int) bool { return d.words[i].word >= last })
+	for i := lo; i < len(d.words) && strings.HasPrefix(d.words[i].word, last); i++ {
+		words = append(words, cand{d.words[i].word, 0, d.words[i].n})
+	}
+	for pass := 1; pass <= 2 && len(words) < wordLimit; pass++ {
+		for _, wc := range d.words {
+			if strings.HasPrefix(wc.word, last) {
+				continue
+			}
+			if pass == 1 && strings.Contains(wc.word, last) || pass == 2 && !strings.Contains(wc.word, last) && typoMatch(lastR, wc.word, typos) {
+				words = append(words, cand{wc.word, pass, wc.n})
+			}
 		}
 	}
 	sort.SliceStable(words, func(i, j int) bool {
@@ -286,51 +333,67 @@ func (s *Search) Suggest(ctx context.Context, actor *User, q string, limit int) 
 		}
 		return words[i].text < words[j].text
 	})
-	wordLimit := min(5, max(1, limit*2/5))
 	for i := 0; i < len(words) && i < wordLimit; i++ {
 		out.Words = append(out.Words, words[i].text)
 	}
 
-	var titles []cand
-	for _, t := range d.titles {
-		rank := -1
-		joined := strings.Join(t.words, " ")
-		switch {
-		case strings.HasPrefix(joined, qf):
-			rank = 0
-		case wordPrefix(t.words, toks):
-			rank = 1
-		case strings.Contains(t.folded, qf) || strings.Contains(joined, qf):
-			rank = 2
-		default:
-			for _, w := range t.words {
-				if typoMatch(lastR, w, typos) {
-					rank = 3
-					break
+	// Titles, through the title words.
+	rank := map[int32]int{}
+	note := func(i int32, r int) {
+		if old, ok := rank[i]; !ok || r < old {
+			rank[i] = r
+		}
+	}
+	lo = sort.SearchStrings(d.titleWords, last)
+	for k := lo; k < len(d.titleWords) && strings.HasPrefix(d.titleWords[k], last); k++ {
+		for _, i := range d.byWord[d.titleWords[k]] {
+			t := &d.titles[i]
+			switch {
+			case strings.HasPrefix(strings.Join(t.words, " "), qf):
+				note(i, 0)
+			case wordPrefix(t.words, toks):
+				note(i, 1)
+			}
+		}
+	}
+	if len(rank) < limit {
+		for i := range d.titles {
+			if strings.Contains(d.titles[i].folded, qf) {
+				note(int32(i), 2)
+			}
+		}
+	}
+	if len(rank) < limit && typos > 0 {
+		for _, w := range d.titleWords {
+			if typoMatch(lastR, w, typos) {
+				for _, i := range d.byWord[w] {
+					note(i, 3)
 				}
 			}
 		}
-		if rank >= 0 {
-			titles = append(titles, cand{t.title, rank, len(t.title)})
-		}
 	}
-	sort.SliceStable(titles, func(i, j int) bool {
-		if titles[i].rank != titles[j].rank {
-			return titles[i].rank < titles[j].rank
+	titles := make([]int32, 0, len(rank))
+	for i := range rank {
+		titles = append(titles, i)
+	}
+	sort.Slice(titles, func(a, b int) bool {
+		ta, tb := &d.titles[titles[a]], &d.titles[titles[b]]
+		if ra, rb := rank[titles[a]], rank[titles[b]]; ra != rb {
+			return ra < rb
 		}
-		if titles[i].n != titles[j].n {
-			return titles[i].n < titles[j].n
+		if len(ta.title) != len(tb.title) {
+			return len(ta.title) < len(tb.title)
 		}
-		return titles[i].text < titles[j].text
+		return ta.title < tb.title
 	})
 	seen := map[string]bool{}
-	for _, t := range titles {
+	for _, i := range titles {
 		if len(out.Titles) == limit {
 			break
 		}
-		if !seen[t.text] {
-			seen[t.text] = true
-			out.Titles = append(out.Titles, t.text)
+		if t := d.titles[i].title; !seen[t] {
+			seen[t] = true
+			out.Titles = append(out.Titles, t)
 		}
 	}
 	for _, s := range append(append([]string{}, out.Words...), out.Titles...) {

@@ -76,6 +76,13 @@ func nullable(s string) any {
 // existing row keeps its workflow_state (a database-only field that a
 // rebuild from files cannot know).
 func (q Q) UpsertRecord(ctx context.Context, r *RecordRow, keepWorkflow bool) error {
+	_, err := q.UpsertRecordState(ctx, r, keepWorkflow)
+	return err
+}
+
+// UpsertRecordState is UpsertRecord returning the row's workflow_state
+// afterwards (nil for NULL).
+func (q Q) UpsertRecordState(ctx context.Context, r *RecordRow, keepWorkflow bool) (*string, error) {
 	wf := "excluded.workflow_state"
 	if keepWorkflow {
 		wf = "records.workflow_state"
@@ -84,16 +91,20 @@ func (q Q) UpsertRecord(ctx context.Context, r *RecordRow, keepWorkflow bool) er
 	if r.WorkflowState != nil {
 		wfv = *r.WorkflowState
 	}
-	_, err := q.idb.ExecContext(ctx, "INSERT INTO records ("+recordColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "+
+	var out sql.NullString
+	err := q.idb.QueryRowContext(ctx, "INSERT INTO records ("+recordColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "+
 		"ON CONFLICT (id) DO UPDATE SET title = excluded.title, type = excluded.type, status = excluded.status, "+
 		"workflow_state = "+wf+", content = excluded.content, metadata = excluded.metadata, "+
 		"geography = excluded.geography, attached_files = excluded.attached_files, linked_records = excluded.linked_records, "+
 		"linked_geography_files = excluded.linked_geography_files, path = excluded.path, author = excluded.author, "+
-		"created_at = excluded.created_at, updated_at = excluded.updated_at",
+		"created_at = excluded.created_at, updated_at = excluded.updated_at RETURNING workflow_state",
 		r.ID, r.Title, r.Type, nullable(r.Status), wfv, nullable(r.Content), nullable(r.Metadata),
 		nullable(r.Geography), nullable(r.AttachedFiles), nullable(r.LinkedRecords), nullable(r.LinkedGeographyFiles),
-		nullable(r.Path), nullable(r.Author), Stamp{r.CreatedAt}, Stamp{r.UpdatedAt})
-	return err
+		nullable(r.Path), nullable(r.Author), Stamp{r.CreatedAt}, Stamp{r.UpdatedAt}).Scan(&out)
+	if err != nil || !out.Valid {
+		return nil, err
+	}
+	return &out.String, nil
 }
 
 // RecordByID returns the row of id, or ErrNoRows.
