@@ -1,13 +1,15 @@
 package civicpress
 
-// Search is full-text search over the published records that are not
-// archived, with the same results on SQLite (FTS5) and PostgreSQL.
+// Search is full-text search over the published records that are neither
+// archived nor internal_only, with the same results on SQLite (FTS5) and
+// PostgreSQL.
 //
 // Query syntax (upstream's): words match as prefixes ("bud" finds
 // "budget"), "quoted phrases" match exactly, terms are all required unless
 // joined by OR ("noise OR parking"). Matching ignores case and accents.
-// Relevance puts records whose title matches the whole query above those
-// that match only in their tags or body.
+// Relevance puts records whose title matches the whole query first (ranked
+// by how well the title matches), then those that match only in their tags
+// or body.
 type Search struct{ c *Core }
 
 // Search returns the search service.
