@@ -280,9 +280,11 @@ const (
 // editing lock.
 //
 // Writes to one record are serialized (in the process and across processes
-// sharing the project), files are replaced atomically, and each write runs
-// file → index (one database transaction with its outbox event) → Git
-// commit, so that Open converges after a crash at any point.
+// sharing the project) and run in a fixed order: index rows and a redo-log
+// entry in one database transaction, then the file replaced atomically,
+// then one Git commit, then the outbox events. A write interrupted at any
+// point is finished by the next write to the record or by Open, so files,
+// index and Git converge and no acknowledged write is lost.
 type Records struct{ c *Core }
 
 // Records returns the records service.
