@@ -185,7 +185,8 @@ type tclient struct {
 	closeCode int
 	closeMsg  string
 	done      chan struct{}
-	noAnswer  bool // do not answer the server's step 1 (raw tests)
+	noAnswer  bool     // do not answer the server's step 1 (raw tests)
+	seen      [][]byte // document updates received (step 2 and updates)
 }
 
 type frameRec struct {
@@ -307,6 +308,10 @@ func (c *tclient) read() {
 				}
 				if f.Sync.Type == yproto.SyncStep2 {
 					c.synced = true
+				}
+				if f.Sync.Type != yproto.SyncStep1 {
+					// Everything the server told this client (see TestKillNode).
+					c.seen = append(c.seen, append([]byte(nil), f.Sync.Payload...))
 				}
 			case yproto.FrameAwareness:
 				if es, err := yproto.DecodeAwarenessUpdate(f.Awareness); err == nil {

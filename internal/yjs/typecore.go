@@ -174,9 +174,12 @@ type marker struct {
 
 type markerList struct {
 	list []*marker
+	// clock orders the list's markers by last use (which one to reuse).
+	// Yjs keeps one module-wide counter; per list is the same order for
+	// every comparison made, and documents used from different goroutines
+	// share nothing.
+	clock uint64
 }
-
-var markerClock uint64
 
 func (t *typeCore) findMarker(index int) *marker {
 	if t.start == nil || index == 0 || t.markers == nil {
@@ -194,8 +197,8 @@ func (t *typeCore) findMarker(index int) *marker {
 	if m != nil {
 		p = m.p
 		pindex = m.index
-		markerClock++
-		m.timestamp = markerClock
+		ml.clock++
+		m.timestamp = ml.clock
 	}
 	for p.right != nil && pindex < index {
 		if !p.deleted() && p.countable() {
@@ -223,15 +226,15 @@ func (t *typeCore) findMarker(index int) *marker {
 		m.p = p
 		p.setMarker(true)
 		m.index = pindex
-		markerClock++
-		m.timestamp = markerClock
+		ml.clock++
+		m.timestamp = ml.clock
 		return m
 	}
 	return ml.mark(p, pindex)
 }
 
 func (ml *markerList) mark(p *item, index int) *marker {
-	markerClock++
+	ml.clock++
 	if len(ml.list) >= maxSearchMarkers {
 		oldest := ml.list[0]
 		for _, c := range ml.list[1:] {
@@ -243,11 +246,11 @@ func (ml *markerList) mark(p *item, index int) *marker {
 		oldest.p = p
 		p.setMarker(true)
 		oldest.index = index
-		oldest.timestamp = markerClock
+		oldest.timestamp = ml.clock
 		return oldest
 	}
 	p.setMarker(true)
-	m := &marker{p: p, index: index, timestamp: markerClock}
+	m := &marker{p: p, index: index, timestamp: ml.clock}
 	ml.list = append(ml.list, m)
 	return m
 }
