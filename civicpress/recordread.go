@@ -165,7 +165,7 @@ func (r *Records) Get(ctx context.Context, actor *User, id string) (*Record, err
 
 // File returns the bytes of record id's file as stored (upstream /raw);
 // with edit set, an editor holding a draft gets the draft serialized in the
-// same format instead.
+// same format instead. Anonymous callers get published records only.
 func (r *Records) File(ctx context.Context, actor *User, id string, edit bool) ([]byte, error) {
 	c := r.c
 	if err := c.requireRead(actor, "records:view", PermContext{}); err != nil {
@@ -190,6 +190,10 @@ func (r *Records) File(ctx context.Context, actor *User, id string, edit bool) (
 	}
 	if !c.readAllowed(actor, "records:view", PermContext{RecordType: p.row.Type, Action: "view"}) {
 		return nil, forbidden("records:view")
+	}
+	// Upstream serves anonymous callers the raw file of published records only.
+	if actor == nil && p.record().Status != "published" {
+		return nil, errRecordNotFound
 	}
 	if p.data == nil {
 		return nil, &Error{Kind: ErrNotFound, Code: CodeRecordNotFound, Message: "Record file not found", Err: p.err}

@@ -246,6 +246,25 @@ func TestDraftPublishLifecycle(t *testing.T) {
 		if err != nil || got.Content != rf.Body || got.Title != rf.Title || got.HasDraft {
 			t.Fatalf("get: %+v %v", got, err)
 		}
+		if raw, err := r.File(ctx, nil, d.ID, false); err != nil || string(raw) != string(readData(t, f.c, wantPath)) {
+			t.Fatalf("raw file: %v", err)
+		}
+		if _, err := r.SaveDraftBody(ctx, f.clerk, d.ID, "Draft text.", nil); err != nil {
+			t.Fatal(err)
+		}
+		if raw, err := r.File(ctx, f.clerk, d.ID, true); err != nil || !strings.HasSuffix(string(raw), "\n---\n\nDraft text.") || !strings.Contains(string(raw), "document_number: BYL-") {
+			t.Fatalf("draft file: %s %v", raw, err)
+		}
+		if err := r.DeleteDraft(ctx, f.clerk, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		draftOnly := f.draft(t, f.clerk, "Unpublished", "policy", "x")
+		d3 := f.publish(t, f.clerk, "Draft Status", "policy", "x", "draft")
+		for _, id := range []string{draftOnly.ID, d3.ID} {
+			if _, err := r.File(ctx, nil, id, false); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("anonymous raw of %s: %v", id, err)
+			}
+		}
 		h, n, err := r.History(ctx, f.clerk, d.ID, HistoryOptions{})
 		if err != nil || n != 1 || h[0].Message != "Create record: Dog Park Bylaw (rev 2)" || h[0].AuthorName != "City Clerk" || h[0].AuthorEmail != "clerk@example.org" {
 			t.Fatalf("history: %+v %d %v", h, n, err)
