@@ -119,16 +119,18 @@ func (r *Records) CreateDraft(ctx context.Context, actor *User, ch Changes) (*Dr
 	now := time.Now().UTC()
 	d.Created, d.Updated, d.LastSaved = now, now, now
 	for attempt := 0; ; attempt++ {
-		err := c.inTx(ctx, func(t *txn) error {
-			id, err := c.newRecordID(ctx, t.q)
-			if err != nil {
-				return err
-			}
-			d.ID = id
-			if err := t.q.InsertDraft(ctx, draftRow(d)); err != nil {
-				return err
-			}
-			return t.emit(draftEvent(EventDraftSaved, actor, d, true))
+		err := c.serialTx(func() error {
+			return c.inTx(ctx, func(t *txn) error {
+				id, err := c.newRecordID(ctx, t.q)
+				if err != nil {
+					return err
+				}
+				d.ID = id
+				if err := t.q.InsertDraft(ctx, draftRow(d)); err != nil {
+					return err
+				}
+				return t.emit(draftEvent(EventDraftSaved, actor, d, true))
+			})
 		})
 		if store.IsUniqueViolation(err) && attempt < 100 {
 			continue // another process took the id between our check and insert
@@ -272,18 +274,20 @@ func (r *Records) saveDraft(ctx context.Context, actor *User, id string, ch Chan
 			cs = append(cs, store.Contributor{UserID: u.ID, Username: u.Username, Name: u.Name, Email: u.Email})
 		}
 	}
-	err = c.inTx(ctx, func(t *txn) error {
-		if created {
-			if err := t.q.InsertDraft(ctx, draftRow(d)); err != nil {
+	err = c.serialTx(func() error {
+		return c.inTx(ctx, func(t *txn) error {
+			if created {
+				if err := t.q.InsertDraft(ctx, draftRow(d)); err != nil {
+					return err
+				}
+			} else if err := t.q.UpdateDraft(ctx, draftRow(d)); err != nil {
 				return err
 			}
-		} else if err := t.q.UpdateDraft(ctx, draftRow(d)); err != nil {
-			return err
-		}
-		if err := t.q.AddContributors(ctx, id, cs); err != nil {
-			return err
-		}
-		return t.emit(draftEvent(EventDraftSaved, actor, d, created))
+			if err := t.q.AddContributors(ctx, id, cs); err != nil {
+				return err
+			}
+			return t.emit(draftEvent(EventDraftSaved, actor, d, created))
+		})
 	})
 	if err != nil {
 		return nil, err

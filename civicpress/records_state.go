@@ -36,6 +36,11 @@ type recordsState struct {
 
 	sweepCancel context.CancelFunc
 	sweepDone   chan struct{}
+
+	// writeMu queues this process's record transactions on SQLite, where
+	// one writer at a time holds the database: waiting on a mutex hands
+	// over at once, waiting in SQLite's busy handler sleeps in steps.
+	writeMu sync.Mutex
 }
 
 // recordLockClass is the PostgreSQL advisory-lock class of record slots.
@@ -73,6 +78,16 @@ func (c *Core) newRecordLocks() error {
 	}
 	c.rec.locker = newRecordLocker(cross)
 	return nil
+}
+
+// serialTx runs fn (which opens one write transaction) after this
+// process's other record transactions on SQLite.
+func (c *Core) serialTx(fn func() error) error {
+	if c.db.Dialect() == store.SQLite {
+		c.rec.writeMu.Lock()
+		defer c.rec.writeMu.Unlock()
+	}
+	return fn()
 }
 
 // lockRecords serializes the caller against every other writer of ids.

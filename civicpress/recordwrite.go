@@ -60,24 +60,26 @@ func (c *Core) runFileOp(ctx context.Context, op *fileOp) (string, error) {
 	}
 	in := &store.Intent{RecordID: op.recordID, WritePath: op.write, RemovePath: op.remove,
 		Message: op.message, AuthorName: op.author.Name, AuthorEmail: op.author.Email, Events: string(evs)}
-	err = c.db.InTx(ctx, func(q store.Q) error {
-		if op.prepare != nil {
-			if err := op.prepare(ctx, q); err != nil {
-				return err
+	err = c.serialTx(func() error {
+		return c.db.InTx(ctx, func(q store.Q) error {
+			if op.prepare != nil {
+				if err := op.prepare(ctx, q); err != nil {
+					return err
+				}
 			}
-		}
-		in.Content = op.data
-		if op.index != nil {
-			if err := op.index(ctx, q); err != nil {
-				return err
+			in.Content = op.data
+			if op.index != nil {
+				if err := op.index(ctx, q); err != nil {
+					return err
+				}
 			}
-		}
-		for _, a := range op.audit {
-			if err := c.audit.write(ctx, q, a); err != nil {
-				return err
+			for _, a := range op.audit {
+				if err := c.audit.write(ctx, q, a); err != nil {
+					return err
+				}
 			}
-		}
-		return q.InsertIntent(ctx, in)
+			return q.InsertIntent(ctx, in)
+		})
 	})
 	if err != nil {
 		return "", err
@@ -132,24 +134,26 @@ func (c *Core) finishIntent(ctx context.Context, in *store.Intent) (string, erro
 		return "", fmt.Errorf("civicpress: intent %d events: %w", in.ID, err)
 	}
 	var recorded []Event
-	err = c.db.InTx(ctx, func(q store.Q) error {
-		recorded = recorded[:0]
-		still, err := q.DeleteIntent(ctx, in.ID)
-		if err != nil || !still {
-			return err // already finished by someone else: its events are out
-		}
-		for _, ev := range events {
-			if ev.Data == nil {
-				ev.Data = map[string]any{}
+	err = c.serialTx(func() error {
+		return c.db.InTx(ctx, func(q store.Q) error {
+			recorded = recorded[:0]
+			still, err := q.DeleteIntent(ctx, in.ID)
+			if err != nil || !still {
+				return err // already finished by someone else: its events are out
 			}
-			ev.Data["commit"] = hash
-			ev, err := c.events.record(ctx, q, ev)
-			if err != nil {
-				return err
+			for _, ev := range events {
+				if ev.Data == nil {
+					ev.Data = map[string]any{}
+				}
+				ev.Data["commit"] = hash
+				ev, err := c.events.record(ctx, q, ev)
+				if err != nil {
+					return err
+				}
+				recorded = append(recorded, ev)
 			}
-			recorded = append(recorded, ev)
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return "", err
