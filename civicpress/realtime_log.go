@@ -75,7 +75,9 @@ func leaseFromRow(l store.RealtimeLease) RoomLease {
 func (l *RealtimeLog) Postgres() bool { return l.c.db.Dialect() == store.Postgres }
 
 // Channel is the NOTIFY channel of this database and schema ("" on SQLite).
-func (l *RealtimeLog) Channel(ctx context.Context) (string, error) { return l.c.db.RealtimeChannel(ctx) }
+func (l *RealtimeLog) Channel(ctx context.Context) (string, error) {
+	return l.c.db.RealtimeChannel(ctx)
+}
 
 // Append writes ups (RoomID, UserID, Data) for node in one transaction that
 // also sends notice on channel (PostgreSQL), and returns their seq values in

@@ -169,6 +169,22 @@ type Health struct {
 	Rooms       HealthRooms  `json:"rooms"`
 	Limits      HealthLimits `json:"limits"`
 	Memory      HealthMemory `json:"memory"`
+	Cluster     *HealthNode  `json:"cluster,omitempty"` // nil for a hub without a core
+}
+
+// HealthNode describes the hub as a node among those sharing the database.
+type HealthNode struct {
+	NodeID string `json:"nodeId"`
+	Peers  int    `json:"peers"` // other live nodes
+	// Log is true when rooms are shared through the update log.
+	Log              bool  `json:"log"`
+	RelayAfterCommit bool  `json:"relayAfterCommit"`
+	DatabaseOK       bool  `json:"databaseOk"` // the last append succeeded
+	Queued           int   `json:"queued"`     // updates waiting for a commit
+	Appended         int64 `json:"appended"`   // updates this node logged
+	Commits          int64 `json:"commits"`    // group commits (appended/commits = batch size)
+	Remote           int64 `json:"remote"`     // updates applied from other nodes
+	Cursor           int64 `json:"cursor"`     // log position applied through
 }
 
 // HealthConns counts connections.
@@ -217,6 +233,23 @@ func (h *Hub) Health() Health {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	hs.Memory = HealthMemory{HeapBytes: ms.HeapAlloc, StackBytes: ms.StackInuse, SysBytes: ms.Sys, Goroutines: runtime.NumGoroutine()}
+	if h.node != "" {
+		n := &HealthNode{NodeID: h.node, Peers: int(h.peers.Load()), DatabaseOK: true}
+		if cl := h.cl; cl != nil {
+			n.Log, n.RelayAfterCommit, n.DatabaseOK = true, h.cfg.RelayAfterCommit, cl.dbOK.Load()
+			cl.qmu.Lock()
+			n.Queued = len(cl.queue)
+			cl.qmu.Unlock()
+			n.Appended, n.Commits, n.Remote, n.Cursor = cl.appended.Load(), cl.commits.Load(), cl.remote.Load(), cl.watermark()
+			if !n.DatabaseOK && hs.Status == "healthy" {
+				hs.Status = "degraded"
+			}
+		} else if n.Peers > 0 && hs.Status == "healthy" {
+			// Nodes that do not share rooms serve diverging copies.
+			hs.Status = "degraded"
+		}
+		hs.Cluster = n
+	}
 	return hs
 }
 

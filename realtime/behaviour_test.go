@@ -302,7 +302,10 @@ func testCorruptNewestSnapshot(t *testing.T, logged bool) {
 		c.GracePeriod = 20 * time.Millisecond
 		c.WritebackDelay = time.Hour
 		c.WritebackMaxDelay = time.Hour
-		c.Cluster = logged
+		c.Cluster = ClusterOff
+		if logged {
+			c.Cluster = ClusterOn
+		}
 	})
 	_, tok := e.user("clerk")
 	a := e.mustDial(tok, "bylaw-1", dialOpts{})

@@ -1,9 +1,12 @@
 package realtime
 
 import (
+	"context"
+	"runtime"
 	"testing"
 	"time"
 
+	"github.com/civicpress/civicpress-go/civicpress"
 	"github.com/civicpress/civicpress-go/internal/yjs"
 	"github.com/civicpress/civicpress-go/internal/yjs/yproto"
 )
@@ -73,4 +76,43 @@ func BenchmarkCursorAwareness(b *testing.B) {
 	for i := range b.N {
 		h.handleFrame(ed, aware[i])
 	}
+}
+
+// BenchmarkLoggedTypingUpdate is a keystroke through a hub with the update
+// log on (SQLite, a real core): queued, group-committed, applied, relayed.
+// Updates are sent in bursts of 16 (many typists at once) and the time
+// includes waiting for them to be relayed.
+func BenchmarkLoggedTypingUpdate(b *testing.B) {
+	core := openCore(b, b.TempDir())
+	h, err := newHub(core, testConfig(), &fakeRecords{recs: map[string]*recordInfo{}}, coreSnapshots{core})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Shutdown(context.Background()) })
+	_, ed, updates, _ := benchRoom(b, b.N)
+	// Move the bench room onto the logging hub.
+	r := ed.room
+	r.h, ed.h = h, h
+	for _, c := range r.clients {
+		c.h = h
+	}
+	h.rooms[r.key] = r
+	ed.u.Store(&civicpress.User{ID: 1, Username: "ed"})
+	h.handleFrame(ed, updates[0])
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += 16 {
+		for j := i; j < min(i+16, b.N); j++ {
+			h.handleFrame(ed, updates[j+1])
+		}
+		for h.cl.ownApplied.Load() == 0 || r.pendingLogged() {
+			runtime.Gosched()
+		}
+	}
+}
+
+func (r *room) pendingLogged() bool {
+	r.h.cl.qmu.Lock()
+	defer r.h.cl.qmu.Unlock()
+	return len(r.h.cl.queue) > 0
 }

@@ -18,15 +18,14 @@ import (
 	"github.com/civicpress/civicpress-go/internal/yjs/yproto"
 )
 
-// Timing of the node registry and the writer leases.
+// Timing of the node registry and the writer leases: heartbeats (which
+// renew the leases) every fifth of Config.WriterLease; a writer writes
+// back only with two fifths of its lease left, so that a writer paused
+// for longer than that does not write after losing the lease.
+func (h *Hub) heartbeatEvery() time.Duration { return h.cfg.WriterLease / 5 }
+func (h *Hub) leaseMargin() time.Duration    { return 2 * h.cfg.WriterLease / 5 }
+
 const (
-	heartbeatEvery = 2 * time.Second
-	// leaseFor is how long a room's writer lease lasts without renewal: a
-	// killed writer's rooms are taken over within about this long.
-	leaseFor = 10 * time.Second
-	// leaseMargin: a writer writes back only with at least this much of its
-	// lease left, so a paused writer does not write after losing it.
-	leaseMargin = 4 * time.Second
 	// sqlitePoll is how often a node on SQLite reads the log while other
 	// nodes are alive (SQLite has no NOTIFY).
 	sqlitePoll = 15 * time.Millisecond
@@ -66,6 +65,8 @@ type cluster struct {
 	tailWake   chan struct{}
 	dbOK       atomic.Bool
 
+	appended, commits, remote atomic.Int64 // for Health
+
 	awmu   sync.Mutex
 	awq    []awItem
 	awSize int
@@ -83,6 +84,9 @@ type logItem struct {
 	frame  []byte // the frame as received, when it is an update frame
 	update []byte
 	user   *civicpress.User
+	// applied: the update is in the room's document and relayed to this
+	// node's clients already (Config.RelayAfterCommit off).
+	applied bool
 }
 
 type awItem struct {
@@ -115,7 +119,12 @@ func (h *Hub) startNode() error {
 		return fmt.Errorf("realtime: node registry: %w", err)
 	}
 	h.countPeers(ctx)
-	if !h.cfg.Cluster || !h.cfg.SnapshotsEnabled {
+	on := h.cfg.Cluster == ClusterOn || (h.cfg.Cluster == ClusterAuto && rl.Postgres())
+	if !on {
+		return nil
+	}
+	if !h.cfg.SnapshotsEnabled {
+		h.log.Warn("realtime: cluster needs snapshots (the update log compacts into them): rooms stay in memory, one node only")
 		return nil
 	}
 	cl := &cluster{h: h, log: rl, node: h.node, pg: rl.Postgres(), qWake: make(chan struct{}, 1), qDone: make(chan struct{}),
@@ -158,7 +167,7 @@ func (h *Hub) nodeInfo() string {
 // nodeLoop keeps the registration alive, counts peers and renews (or
 // takes over) writer leases.
 func (h *Hub) nodeLoop(ctx context.Context) {
-	t := time.NewTicker(heartbeatEvery)
+	t := time.NewTicker(h.heartbeatEvery())
 	defer t.Stop()
 	for {
 		select {
@@ -172,7 +181,7 @@ func (h *Hub) nodeLoop(ctx context.Context) {
 
 func (h *Hub) heartbeat(ctx context.Context) {
 	rl := h.core.RealtimeLog()
-	hctx, cancel := context.WithTimeout(ctx, heartbeatEvery)
+	hctx, cancel := context.WithTimeout(ctx, h.heartbeatEvery())
 	defer cancel()
 	if err := rl.Heartbeat(hctx, h.node, h.nodeInfo()); err != nil {
 		h.log.Warn("realtime: node heartbeat", "err", err)
@@ -180,14 +189,20 @@ func (h *Hub) heartbeat(ctx context.Context) {
 	}
 	h.countPeers(hctx)
 	if h.cl == nil {
+		if p := h.peers.Load(); p > 0 && !h.warnedAlone {
+			h.warnedAlone = true
+			h.log.Error("realtime: other realtime nodes use this database but this one does not share rooms (cluster off): "+
+				"clients of one record on different nodes will not see each other's edits; set cluster.enabled: true on every node",
+				"peers", p)
+		}
 		return
 	}
-	held, err := rl.Renew(hctx, h.node, leaseFor)
+	held, err := rl.Renew(hctx, h.node, h.cfg.WriterLease)
 	if err != nil {
 		h.log.Warn("realtime: renewing writer leases", "err", err)
 		return
 	}
-	until := time.Now().Add(leaseFor)
+	until := time.Now().Add(h.cfg.WriterLease)
 	holds := map[string]bool{}
 	for _, k := range held {
 		holds[k] = true
@@ -345,6 +360,8 @@ func (cl *cluster) commitLoop() {
 		if !cl.dbOK.Swap(true) {
 			cl.h.log.Info("realtime: update log writable again")
 		}
+		cl.appended.Add(int64(len(batch)))
+		cl.commits.Add(1)
 		last := seqs[len(seqs)-1]
 		for _, it := range batch {
 			it.r.applyLogged(it, last)
@@ -441,6 +458,7 @@ func (cl *cluster) pass(ctx context.Context) {
 				}
 			} else if r := rooms[u.RoomID]; r != nil {
 				r.applyRemote(u)
+				cl.remote.Add(1)
 			}
 			last = u.Seq
 		}
@@ -591,6 +609,9 @@ func (r *room) applyLogged(it logItem, seq int64) {
 	if seq > r.ownSeq {
 		r.ownSeq = seq
 	}
+	if it.applied {
+		return
+	}
 	changed, err := r.doc.ApplyUpdateOrigin(it.update, nil)
 	if err != nil {
 		r.h.log.Debug("realtime: logged update does not apply", "room", r.key, "err", err)
@@ -682,11 +703,11 @@ func (r *room) ensureWriter(ctx context.Context) (bool, civicpress.RoomLease, er
 	r.mu.Lock()
 	until := r.leaseUntil
 	r.mu.Unlock()
-	if time.Until(until) > leaseMargin {
+	if time.Until(until) > r.h.leaseMargin() {
 		return true, civicpress.RoomLease{}, nil
 	}
 	start := time.Now()
-	ok, prev, err := r.h.core.RealtimeLog().Claim(ctx, r.key, r.h.node, leaseFor)
+	ok, prev, err := r.h.core.RealtimeLog().Claim(ctx, r.key, r.h.node, r.h.cfg.WriterLease)
 	if err != nil {
 		return false, prev, err
 	}
@@ -694,7 +715,7 @@ func (r *room) ensureWriter(ctx context.Context) (bool, civicpress.RoomLease, er
 		return false, prev, nil
 	}
 	r.mu.Lock()
-	r.leaseUntil = start.Add(leaseFor)
+	r.leaseUntil = start.Add(r.h.cfg.WriterLease)
 	if prev.Writer != "" && prev.Writer != r.h.node {
 		// Taken over from a node that stopped: what it last wrote is not
 		// known here, so write back once (unless the record already has

@@ -11,6 +11,7 @@ import (
 
 	"github.com/civicpress/civicpress-go/civicpress"
 	"github.com/civicpress/civicpress-go/internal/store/storetest"
+	"github.com/civicpress/civicpress-go/internal/yjs"
 )
 
 // openCoreAt opens the project dir on the database url ("" for SQLite).
@@ -230,6 +231,31 @@ func TestPublishKeepsUnwrittenEdits(t *testing.T) {
 	if err != nil || !strings.Contains(d.Body, "Not yet written.") || d.Title != "Noise" {
 		t.Fatalf("draft after publish %+v %v", d, err)
 	}
+
+	// Publish again; then an edit undone before the writeback leaves no
+	// draft identical to the record.
+	if _, err := api.Records().Publish(ctx, u, id, civicpress.PublishOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, wait, "second record.published", func() bool {
+		n := 0
+		for _, ev := range a.controlEvents() {
+			if ev == "record.published" {
+				n++
+			}
+		}
+		return n == 2
+	})
+	a.appendParagraph("Undone.")
+	waitFor(t, wait, "edit", func() bool { md, _ := A.roomDoc(id); return strings.Contains(md, "Undone.") })
+	a.edit(func(tx *yjs.Txn, frag yjs.XmlFragment) error { return frag.Delete(tx, frag.Len()-1, 1) })
+	waitFor(t, wait, "undo", func() bool { md, _ := A.roomDoc(id); return !strings.Contains(md, "Undone.") })
+	if res, err := api.RequestSnapshot(ctx, u, id); err != nil || res.Reason != "" {
+		t.Fatalf("snapshot: %+v %v", res, err)
+	}
+	if _, err := api.Records().GetDraft(ctx, civicpress.System, id); !errors.Is(err, civicpress.ErrNotFound) {
+		t.Fatalf("a draft identical to the published record was created: %v", err)
+	}
 }
 
 // The snapshot endpoint without any hub, and with a registered node that
@@ -258,5 +284,51 @@ func TestSnapshotRequestReasons(t *testing.T) {
 	}
 	if d := time.Since(start); d < civicpress.SnapshotRequestTimeout || d > civicpress.SnapshotRequestTimeout+3*time.Second {
 		t.Fatalf("waited %v", d)
+	}
+}
+
+// The split deployment on SQLite with the defaults (cluster off: the one
+// hub keeps rooms in memory): the API process's snapshot endpoint and
+// publishes reach the hub in the other process through the outbox.
+func TestSplitDeploymentOnSQLite(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	api := openCoreAt(t, dir, "")
+	id := publishedRecord(t, api, "Noise", "Quiet after ten.")
+	rt := startNodeAt(t, dir, "", func(c *Config) { c.Cluster = ClusterAuto })
+	if n := rt.hub.Health().Cluster; n == nil || n.Log {
+		t.Fatalf("SQLite default: %+v, want a registered node without the log", n)
+	}
+	u, tok := rt.user("clerk")
+	a := rt.mustDial(tok, id, dialOpts{control: true})
+	waitFor(t, wait, "sync", a.isSynced)
+	a.appendParagraph("Edited.")
+	waitFor(t, wait, "edit", func() bool { md, _ := rt.roomDoc(id); return strings.Contains(md, "Edited.") })
+	res, err := api.RequestSnapshot(ctx, u, id)
+	if err != nil || !res.Created || res.Version == nil || res.Reason != "" {
+		t.Fatalf("snapshot across processes: %+v %v", res, err)
+	}
+	if d, err := api.Records().GetDraft(ctx, civicpress.System, id); err != nil || !strings.Contains(d.Body, "Edited.") {
+		t.Fatalf("draft %+v %v", d, err)
+	}
+	if _, err := api.Records().Publish(ctx, u, id, civicpress.PublishOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, wait, "record.published", func() bool { return hasEvent(a.controlEvents(), "record.published") })
+}
+
+// Two nodes on one database without the log serve diverging copies: each
+// says so in its health.
+func TestNodesWithoutTheLogAreFlagged(t *testing.T) {
+	dir := t.TempDir()
+	off := func(c *Config) { c.Cluster = ClusterOff }
+	A := startNodeAt(t, dir, "", off)
+	B := startNodeAt(t, dir, "", off)
+	A.hub.heartbeat(context.Background())
+	B.hub.heartbeat(context.Background())
+	for _, e := range []*env{A, B} {
+		if h := e.hub.Health(); h.Status != "degraded" || h.Cluster == nil || h.Cluster.Peers != 1 || h.Cluster.Log {
+			t.Fatalf("health %+v %+v", h, h.Cluster)
+		}
 	}
 }

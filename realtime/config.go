@@ -82,16 +82,26 @@ type Config struct {
 	// MaxMessageSize is the largest frame accepted (upstream: 10 MiB, fixed).
 	MaxMessageSize int64
 
-	// Cluster shares rooms through the database's update log
-	// (cluster.enabled, ours): several hubs can serve the same record, and
-	// an update is committed before it is relayed to anyone, so a killed
-	// hub loses no relayed edit. It needs snapshots (the log compacts into
-	// them); false (or snapshots.enabled: false) keeps each room in one
-	// process's memory, as upstream.
-	Cluster bool
+	// Cluster says whether rooms are shared through the database's update
+	// log (cluster.enabled, ours; absent: ClusterAuto), so that several hubs
+	// can serve the same record and a killed hub loses no committed edit.
+	// It needs snapshots (the log compacts into them).
+	Cluster ClusterMode
 	// NodeID names this hub among the nodes sharing the database
 	// (cluster.node_id; default host-pid-random).
 	NodeID string
+	// RelayAfterCommit (cluster.relay_after_commit) makes every update wait
+	// for its log commit before anyone, on any node, receives it, so that
+	// no update a client has seen is ever lost with a node. Off, clients on
+	// the same node get an update at once and it is committed by the next
+	// group commit: clients on other nodes still only get committed
+	// updates, and the same-node clients that saw an update lost with its
+	// node resend it when they reconnect (see the package doc).
+	RelayAfterCommit bool
+	// WriterLease is how long a node stays a room's writer without renewing
+	// (cluster.writer_lease_ms, default 10 s): a killed writer's rooms are
+	// taken over by another node holding them within about this long.
+	WriterLease time.Duration
 
 	// Logger receives operational messages; nil uses slog.Default().
 	Logger *slog.Logger
@@ -121,9 +131,26 @@ func DefaultConfig() Config {
 		CheckInterval:      60 * time.Second,
 		StaleThreshold:     600 * time.Second,
 		MaxMessageSize:     10 << 20,
-		Cluster:            true,
+		WriterLease:        10 * time.Second,
 	}
 }
+
+// ClusterMode says whether a hub shares its rooms through the database.
+type ClusterMode uint8
+
+// Cluster modes.
+const (
+	// ClusterAuto is on with PostgreSQL (deployments that scale out) and
+	// off with SQLite, where one process usually serves everything and the
+	// log would cost a database commit per batch of keystrokes for nothing.
+	ClusterAuto ClusterMode = iota
+	// ClusterOn: every update goes through the log (cluster.enabled: true),
+	// needed to run several hubs on one SQLite file.
+	ClusterOn
+	// ClusterOff: rooms live in this process's memory only, as upstream
+	// (cluster.enabled: false); one hub per database.
+	ClusterOff
+)
 
 // ListenAddr is the address ListenAndServe binds.
 func (c Config) ListenAddr() string {
@@ -223,6 +250,8 @@ func (c Config) validate() error {
 		return bad("connection_cleanup.stale_threshold", "must be at least 1", c.StaleThreshold)
 	case c.MaxMessageSize < 1024:
 		return bad("max_message_size", "must be at least 1024 bytes", c.MaxMessageSize)
+	case c.WriterLease < time.Second:
+		return bad("cluster.writer_lease_ms", "must be at least 1000", c.WriterLease)
 	case len(c.NodeID) > 100 || strings.ContainsAny(c.NodeID, "| \t\n"):
 		return bad("cluster.node_id", "must be at most 100 characters without spaces or \"|\"", c.NodeID)
 	}
@@ -269,8 +298,15 @@ var fields = map[string]field{
 	"connection_cleanup.stale_threshold": {kSeconds, func(c *Config, v any) { c.StaleThreshold = v.(time.Duration) }},
 	"trusted_proxies":                    {kPrefixes, func(c *Config, v any) { c.TrustedProxies = v.([]netip.Prefix) }},
 	"max_message_size":                   {kInt, func(c *Config, v any) { c.MaxMessageSize = int64(v.(int)) }},
-	"cluster.enabled":                    {kBool, func(c *Config, v any) { c.Cluster = v.(bool) }},
-	"cluster.node_id":                    {kString, func(c *Config, v any) { c.NodeID = v.(string) }},
+	"cluster.enabled": {kBool, func(c *Config, v any) {
+		c.Cluster = ClusterOff
+		if v.(bool) {
+			c.Cluster = ClusterOn
+		}
+	}},
+	"cluster.node_id":            {kString, func(c *Config, v any) { c.NodeID = v.(string) }},
+	"cluster.relay_after_commit": {kBool, func(c *Config, v any) { c.RelayAfterCommit = v.(bool) }},
+	"cluster.writer_lease_ms":    {kMillis, func(c *Config, v any) { c.WriterLease = v.(time.Duration) }},
 }
 
 // sections are the keys holding a mapping.

@@ -59,6 +59,10 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		"trusted_proxies: [not-an-ip]\n":              "trusted_proxies",
 		"rooms: 5\n":                                  "rooms",
 		"port: 1\nport: 2\n":                          "duplicate",
+		"cluster:\n  enabled: yes\n":                  "cluster.enabled",
+		"cluster:\n  writer_lease_ms: 10\n":           "cluster.writer_lease_ms",
+		"cluster:\n  node_id: \"a|b\"\n":              "cluster.node_id",
+		"cluster:\n  nodes: 3\n":                      `"cluster.nodes"`,
 	}
 	for doc, want := range cases {
 		if _, err := ParseConfig([]byte(doc)); err == nil || !strings.Contains(err.Error(), want) {
@@ -88,5 +92,19 @@ func TestConfigEnvironment(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, ConfigFile), []byte("enabled: false\nport: 0\n"), 0o600)
 	if _, err := LoadConfig(dir); err == nil {
 		t.Fatal("an invalid file must not fall back to the defaults")
+	}
+}
+
+func TestConfigCluster(t *testing.T) {
+	c, err := ParseConfig(nil)
+	if err != nil || c.Cluster != ClusterAuto || c.RelayAfterCommit || c.WriterLease != 10*time.Second {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	c, err = ParseConfig([]byte("cluster:\n  enabled: true\n  node_id: web-1\n  relay_after_commit: true\n  writer_lease_ms: 3000\n"))
+	if err != nil || c.Cluster != ClusterOn || c.NodeID != "web-1" || !c.RelayAfterCommit || c.WriterLease != 3*time.Second {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if c, _ := ParseConfig([]byte("cluster:\n  enabled: false\n")); c.Cluster != ClusterOff {
+		t.Fatalf("enabled: false → %v", c.Cluster)
 	}
 }

@@ -83,6 +83,14 @@ func TestWithCoreRecords(t *testing.T) {
 	if !strings.Contains(hist[0].Message, "Co-authored-by: ") || !strings.Contains(hist[0].Message, u2.Username) {
 		t.Fatalf("publish commit %q has no trailer for %s", hist[0].Message, u2.Username)
 	}
+	// The room hears of the publish: a control frame for the client that
+	// opted in, nothing for the stock one, and editing goes on.
+	waitFor(t, wait, "record.published", func() bool { return hasEvent(b.controlEvents(), "record.published") })
+	if n := a.textFrames(); n != 0 {
+		t.Fatalf("a stock client got %d text frames", n)
+	}
+	a.appendParagraph("After publishing.")
+	waitFor(t, wait, "edit after publish", func() bool { return strings.Contains(b.markdown(), "After publishing.") })
 
 	// A draft-only record seeds from its draft.
 	t2, body2 := "Draft Only", "Only in the draft."

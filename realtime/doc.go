@@ -37,4 +37,55 @@
 // grace period) and on shutdown; never when nothing changed. Users without
 // records:edit, or in a room whose record is archived, are read-only: their
 // document updates are neither applied nor relayed.
+//
+// Publishing the record (here or in another process) keeps the room open:
+// clients that opted in get a record.published control frame, and the next
+// writeback, if anything changed, creates a new draft from the published
+// record, crediting only those who edited after the publish.
+//
+// # Several nodes
+//
+// Hubs (nodes) in several processes or machines sharing the project's
+// database can serve the same record: clients connected to different nodes
+// see each other's edits, and any node can be killed. This needs the
+// update log (realtime.yml cluster.enabled; on by default with PostgreSQL,
+// off with SQLite): every document update a node accepts is appended to a
+// table (civicgo_realtime_updates) by a group committer, one transaction
+// per batch; each node reads the updates other nodes appended, woken by
+// NOTIFY on PostgreSQL or polling every 15 ms on SQLite while other nodes
+// are alive, and applies and relays them to its own clients. Presence
+// (awareness) travels between nodes as NOTIFY payloads on PostgreSQL and
+// stays per node on SQLite. A room opening on a node loads the newest
+// snapshot plus the logged updates after it; a room new everywhere is
+// seeded from Markdown once, the seed itself logged, so nodes agree on it.
+//
+// An update is acknowledged when the transaction appending it to the log
+// has committed (on PostgreSQL with synchronous_commit off for that
+// transaction: visible to every node at once and kept when any node dies;
+// only a crash of the database server could lose its last fraction of a
+// second, as SQLite's synchronous=NORMAL on power loss). An acknowledged
+// update is never lost with a node: the room reopens on another node from
+// the log. Clients on other nodes than the author's only ever receive
+// acknowledged updates. With cluster.relay_after_commit, clients on the
+// author's node also wait for the commit (about a millisecond, more under
+// database load), so every update any client has received is
+// acknowledged. Without it (the default), they get it at once, up to one
+// group commit before it is acknowledged: if the node dies in that window
+// the update is missing from the log but is held by its author and by
+// those clients, and y-websocket sends it again when they reconnect to
+// another node. Updates an author typed that no server had received yet
+// come back the same way.
+//
+// One node writes each room back (draft, snapshot): the holder of the
+// room's writer lease (civicgo_realtime_rooms), renewed by heartbeat. A
+// node holding the room that is not its writer writes nothing; if the
+// writer stops renewing (killed), another node holding the room takes the
+// lease over after cluster.writer_lease_ms (10 s) and writes the room back.
+// Each snapshot compacts the log: the updates the previous snapshot covered
+// are deleted with it, so one generation of log stays behind the newest
+// snapshot and a corrupt newest snapshot falls back without loss.
+//
+// The REST snapshot endpoint reaches the room's writer in any process
+// through core's event outbox (civicpress.Core.RequestSnapshot), and
+// Health reports the node, its peers and the log's counters.
 package realtime

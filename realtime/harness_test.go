@@ -107,6 +107,9 @@ func testConfig() Config {
 	cfg.WritebackDelay = 100 * time.Millisecond
 	cfg.WritebackMaxDelay = 400 * time.Millisecond
 	cfg.GracePeriod = time.Hour
+	// The suite runs with the update log (SQLite's default is off); tests
+	// of memory mode say so.
+	cfg.Cluster = ClusterOn
 	return cfg
 }
 

@@ -67,6 +67,8 @@ type Hub struct {
 	cl    *cluster     // the shared update log; nil: rooms live in memory only
 	peers atomic.Int32 // other live nodes
 
+	warnedAlone bool // nodeLoop only
+
 	started  time.Time
 	unsub    []func()
 	bgCancel context.CancelFunc

@@ -430,15 +430,17 @@ func (r *room) onUpdate(c *client, subtype uint64, frame, update []byte) {
 	}
 }
 
-func (r *room) applyLocked(c *client, subtype uint64, frame, update []byte) {
+// applyLocked applies a client's update and relays it to the room; it
+// reports whether the update was valid and new.
+func (r *room) applyLocked(c *client, subtype uint64, frame, update []byte) bool {
 	changed, err := r.doc.ApplyUpdateOrigin(update, nil)
 	if err != nil {
 		c.h.log.Debug("realtime: invalid update", "client", c.id, "room", r.key, "err", err)
 		c.sendControl(controlError("INVALID_YJS_UPDATE", "The update could not be applied"))
-		return
+		return false
 	}
 	if !changed && !r.doc.HasPending() {
-		return // nothing new: a duplicate
+		return false // nothing new: a duplicate
 	}
 	// Relaying the bytes as received is exact: peers integrate them the way
 	// this document did, holding back what it holds back.
@@ -459,21 +461,29 @@ func (r *room) applyLocked(c *client, subtype uint64, frame, update []byte) {
 		}
 		r.markDirtyLocked(uid, u)
 	}
+	return true
 }
 
-// logLocked queues a client's update for the log: it is applied to the
-// room's document and relayed only once committed (see the package doc,
-// "Several nodes").
+// logLocked queues a client's update for the log. With RelayAfterCommit
+// it is applied to the room's document and relayed only once committed;
+// otherwise it is applied and relayed to this node's clients at once and
+// committed by the next group commit (other nodes only ever get committed
+// updates). See the package doc, "Several nodes".
 func (r *room) logLocked(cl *cluster, c *client, subtype uint64, frame, update []byte) {
 	if isEmptyUpdate(update) {
 		return
 	}
-	if !validUpdate(update) {
+	it := logItem{r: r, from: c, update: update, user: c.user()}
+	if !r.h.cfg.RelayAfterCommit {
+		if !r.applyLocked(c, subtype, frame, update) {
+			return
+		}
+		it.applied = true
+	} else if !validUpdate(update) {
 		c.h.log.Debug("realtime: invalid update", "client", c.id, "room", r.key)
 		c.sendControl(controlError("INVALID_YJS_UPDATE", "The update could not be applied"))
 		return
 	}
-	it := logItem{r: r, from: c, update: update, user: c.user()}
 	if subtype == yproto.SyncUpdate {
 		it.frame = frame
 	}
@@ -657,7 +667,7 @@ func (r *room) flush(ctx context.Context, why string) (flushResult, error) {
 		}
 		return m
 	}
-	if checkBase && mdErr == nil && len(contributors) == 0 {
+	if checkBase && mdErr == nil {
 		// After a takeover or a publish: no new draft when the record
 		// already holds this text.
 		if rec, lerr := r.h.recs.Load(ctx, r.recordID); lerr == nil &&

@@ -11,7 +11,13 @@
 // CIVIC_REALTIME_ADDR (e.g. 127.0.0.1:3001) and CIVIC_REALTIME_ENABLED=false.
 // Clients connect to ws://host:3001/realtime/records/<id> with a session
 // token (Authorization: Bearer, or the auth.<token> subprotocol); GET
-// /health reports connections and rooms.
+// /health reports connections, rooms and the node.
+//
+// Several of these processes (on one machine or several) can serve the same
+// project when they share its database (CIVIC_DATABASE_URL=postgres://…,
+// or one SQLite file with cluster.enabled: true in realtime.yml): rooms are
+// shared through the database, a client may connect to any of them, and one
+// can be killed (see the realtime package doc, "Several nodes").
 package main
 
 import (
@@ -65,6 +71,13 @@ func run() error {
 	addr := cfg.ListenAddr()
 	fmt.Printf("  realtime:          ws://%s%s/records/<id>\n", addr, cfg.Path)
 	fmt.Printf("  health:            http://%s/health\n", addr)
+	if n := hub.Health().Cluster; n != nil {
+		mode := "rooms in this process only (cluster off)"
+		if n.Log {
+			mode = "rooms shared with other nodes through the database"
+		}
+		fmt.Printf("  node:              %s, %s; %d other node(s) alive\n", n.NodeID, mode, n.Peers)
+	}
 	err = hub.ListenAndServe(ctx) // returns after ctx ends, rooms written back
 	if errors.Is(err, realtime.ErrDisabled) {
 		return nil

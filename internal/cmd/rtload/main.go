@@ -7,12 +7,18 @@
 //	rtload setup -project DIR -rooms 1000 -clients 5000   # records, users, tokens, realtime.yml
 //	rtload run -project DIR -rooms 500 -per-room 3 -updates 2 -awareness 2 -duration 30s -pid PID
 //	rtload run ... -idle                                 # connect, sync, stay idle; report server RSS
+//	rtload run ... -url ws://A/realtime,ws://B/realtime -pid PA,PB   # rooms split across nodes
 //
 // setup opens the project with the core (as the API would) to create draft
 // records and users with sessions, writes the tokens to DIR/.system-data/
 // rtload.json and raises the connection limits in realtime.yml (all load
 // clients come from 127.0.0.1). Start the server after setup. With -pid,
 // run samples the server's CPU time and RSS from /proc.
+//
+// With several -url values (realtime nodes sharing one database) the
+// clients of each room are spread over the nodes (client k of room r on
+// node (r+k) mod n), and delivery latency is reported separately for
+// receivers on the sender's node and on another node.
 package main
 
 import (
@@ -126,20 +132,25 @@ type sentLog struct {
 
 type sentShard struct {
 	mu sync.Mutex
-	m  map[[2]uint64]time.Time
+	m  map[[2]uint64]sentAt
 }
 
-func (s *sentLog) put(client, clock uint64, t time.Time) {
+type sentAt struct {
+	t    time.Time
+	node int // the sender's node (index in -url)
+}
+
+func (s *sentLog) put(client, clock uint64, t time.Time, node int) {
 	sh := &s.shards[(client^client>>17)%64]
 	sh.mu.Lock()
 	if sh.m == nil {
-		sh.m = map[[2]uint64]time.Time{}
+		sh.m = map[[2]uint64]sentAt{}
 	}
-	sh.m[[2]uint64{client, clock}] = t
+	sh.m[[2]uint64{client, clock}] = sentAt{t, node}
 	sh.mu.Unlock()
 }
 
-func (s *sentLog) get(client, clock uint64) (time.Time, bool) {
+func (s *sentLog) get(client, clock uint64) (sentAt, bool) {
 	sh := &s.shards[(client^client>>17)%64]
 	sh.mu.Lock()
 	t, ok := sh.m[[2]uint64{client, clock}]
@@ -172,6 +183,7 @@ func (r *recorder) report(name string) string {
 
 type stats struct {
 	updates, awareness  recorder
+	updatesX, awareX    recorder // receiver on another node than the sender
 	connected, closed   atomic.Int64
 	sentUpd, sentAw     atomic.Int64
 	recvFrames, errorsN atomic.Int64
@@ -188,6 +200,7 @@ type lclient struct {
 	have   bool
 	awClk  uint64
 	name   string
+	node   int
 }
 
 func (c *lclient) write(b []byte) error {
@@ -200,7 +213,7 @@ func (c *lclient) write(b []byte) error {
 func run(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	project := fs.String("project", "", "project directory prepared by setup")
-	url := fs.String("url", "ws://127.0.0.1:3001/realtime", "hub URL prefix")
+	url := fs.String("url", "ws://127.0.0.1:3001/realtime", "hub URL prefix (comma-separated: several nodes)")
 	rooms := fs.Int("rooms", 500, "rooms to use")
 	perRoom := fs.Int("per-room", 3, "clients per room")
 	updates := fs.Float64("updates", 2, "document updates per second per client")
@@ -208,8 +221,19 @@ func run(args []string) error {
 	duration := fs.Duration("duration", 30*time.Second, "measurement time (≤ 60 s)")
 	warmup := fs.Duration("warmup", 3*time.Second, "time after all clients synced before measuring")
 	idle := fs.Bool("idle", false, "connect and stay idle (memory per connection)")
-	pid := fs.Int("pid", 0, "server pid for CPU and RSS sampling")
+	pidList := fs.String("pid", "", "server pid(s) for CPU and RSS sampling (comma-separated, as -url)")
 	fs.Parse(args)
+	urls := strings.Split(*url, ",")
+	var pids []int
+	for _, s := range strings.Split(*pidList, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			p, err := strconv.Atoi(s)
+			if err != nil {
+				return fmt.Errorf("-pid: %w", err)
+			}
+			pids = append(pids, p)
+		}
+	}
 	if *duration > 60*time.Second {
 		return errors.New("-duration is capped at 60s")
 	}
@@ -225,7 +249,10 @@ func run(args []string) error {
 	if *rooms > len(p.Records) || n > len(p.Tokens)*p.PerUser {
 		return fmt.Errorf("setup provided %d records and %d connections", len(p.Records), len(p.Tokens)*p.PerUser)
 	}
-	rssBase := rssKiB(*pid)
+	rssBase := make([]int64, len(pids))
+	for i, p := range pids {
+		rssBase[i] = rssKiB(p)
+	}
 	st := &stats{}
 	sent := &sentLog{}
 	clients := make([][]*lclient, *rooms)
@@ -242,7 +269,8 @@ func run(args []string) error {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				c, err := dial(*url+"/records/"+p.Records[r], p.Tokens[i/p.PerUser], st, sent)
+				node := (r + k) % len(urls)
+				c, err := dial(urls[node]+"/records/"+p.Records[r], p.Tokens[i/p.PerUser], node, st, sent)
 				if err != nil {
 					dialErr.Store(err)
 					return
@@ -270,12 +298,16 @@ func run(args []string) error {
 	fmt.Printf("%d clients in %d rooms connected and synced in %v\n", n, *rooms, time.Since(start).Round(time.Millisecond))
 
 	if *idle {
+		if len(pids) != 1 {
+			return errors.New("-idle needs one -pid")
+		}
+		pid := pids[0]
 		time.Sleep(*warmup)
-		cpu0, t0 := cpuTicks(*pid), time.Now()
+		cpu0, t0 := cpuTicks(pid), time.Now()
 		time.Sleep(*duration)
-		rss := rssKiB(*pid)
+		rss := rssKiB(pid)
 		fmt.Printf("idle: server RSS %d KiB before, %d KiB with %d connections: %.1f KiB per connection; server CPU %.1f%% of a core while idle\n",
-			rssBase, rss, n, float64(rss-rssBase)/float64(n), cpuPct(*pid, cpu0, t0))
+			rssBase[0], rss, n, float64(rss-rssBase[0])/float64(n), cpuPct(pid, cpu0, t0))
 		return nil
 	}
 
@@ -295,33 +327,47 @@ func run(args []string) error {
 	}
 	time.Sleep(*warmup)
 	st.measuring.Store(true)
-	cpu0, self0, t0 := cpuTicks(*pid), cpuTicks(os.Getpid()), time.Now()
+	cpu0 := make([]int64, len(pids))
+	for i, p := range pids {
+		cpu0[i] = cpuTicks(p)
+	}
+	self0, t0 := cpuTicks(os.Getpid()), time.Now()
 	time.Sleep(*duration)
 	st.measuring.Store(false)
-	cpu := cpuPct(*pid, cpu0, t0)
+	cpu := make([]float64, len(pids))
+	rss := make([]int64, len(pids))
+	for i, p := range pids {
+		cpu[i], rss[i] = cpuPct(p, cpu0[i], t0), rssKiB(p)
+	}
 	self := cpuPct(os.Getpid(), self0, t0)
-	rss := rssKiB(*pid)
 	close(stop)
 	lwg.Wait()
 	fmt.Printf("%d rooms × %d clients, %.1f updates/s + %.1f awareness/s each, %v\n", *rooms, *perRoom, *updates, *aware, *duration)
-	fmt.Println(st.updates.report("update delivery"))
-	fmt.Println(st.awareness.report("awareness delivery"))
+	if len(urls) > 1 {
+		fmt.Println(st.updates.report("update delivery, same node"))
+		fmt.Println(st.updatesX.report("update delivery, cross-node"))
+		fmt.Println(st.awareness.report("awareness delivery, same node"))
+		fmt.Println(st.awareX.report("awareness delivery, cross-node"))
+	} else {
+		fmt.Println(st.updates.report("update delivery"))
+		fmt.Println(st.awareness.report("awareness delivery"))
+	}
 	fmt.Printf("sent %d updates, %d awareness; received %d frames; closed connections %d; errors %d\n",
 		st.sentUpd.Load(), st.sentAw.Load(), st.recvFrames.Load(), st.closed.Load(), st.errorsN.Load())
-	if *pid != 0 {
-		fmt.Printf("server: CPU %.1f%% of one core, RSS %d KiB\n", cpu, rss)
+	for i, p := range pids {
+		fmt.Printf("server %d (pid %d): CPU %.1f%% of one core, RSS %d KiB\n", i, p, cpu[i], rss[i])
 	}
 	fmt.Printf("load generator: CPU %.1f%% of one core\n", self)
 	return nil
 }
 
-func dial(url, token string, st *stats, sent *sentLog) (*lclient, error) {
+func dial(url, token string, node int, st *stats, sent *sentLog) (*lclient, error) {
 	d := websocket.Dialer{HandshakeTimeout: 20 * time.Second, ReadBufferSize: 4096, WriteBufferSize: 4096}
 	conn, _, err := d.Dial(url, map[string][]string{"Authorization": {"Bearer " + token}})
 	if err != nil {
 		return nil, err
 	}
-	c := &lclient{conn: conn, doc: yjs.NewDoc(yjs.Options{})}
+	c := &lclient{conn: conn, doc: yjs.NewDoc(yjs.Options{}), node: node}
 	st.connected.Add(1)
 	if err := c.write(yproto.SyncFrame(yproto.Step1(c.doc))); err != nil {
 		return nil, err
@@ -349,8 +395,12 @@ func (c *lclient) read(st *stats, sent *sentLog) {
 			if f.Sync.Type == yproto.SyncUpdate && st.measuring.Load() {
 				// The hub relays the bytes it received: the payload's hash
 				// identifies the update.
-				if t, ok := sent.get(updateKey(f.Sync.Payload), 0); ok {
-					st.updates.add(now.Sub(t))
+				if s, ok := sent.get(updateKey(f.Sync.Payload), 0); ok {
+					if s.node == c.node {
+						st.updates.add(now.Sub(s.t))
+					} else {
+						st.updatesX.add(now.Sub(s.t))
+					}
 				}
 			}
 			c.mu.Lock()
@@ -375,8 +425,12 @@ func (c *lclient) read(st *stats, sent *sentLog) {
 				if client == c.doc.ClientID() || d.Err() != nil {
 					continue // our own echo
 				}
-				if t, ok := sent.get(client|1<<40, clock); ok {
-					st.awareness.add(now.Sub(t))
+				if s, ok := sent.get(client|1<<40, clock); ok {
+					if s.node == c.node {
+						st.awareness.add(now.Sub(s.t))
+					} else {
+						st.awareX.add(now.Sub(s.t))
+					}
 				}
 			}
 		}
@@ -444,7 +498,7 @@ func (c *lclient) loop(stop <-chan struct{}, ups, aws float64, st *stats, sent *
 			c.mu.Unlock()
 			pos++
 			if u != nil {
-				sent.put(updateKey(u), 0, time.Now())
+				sent.put(updateKey(u), 0, time.Now(), c.node)
 				if c.write(yproto.SyncFrame(yproto.SyncMessage{Type: yproto.SyncUpdate, Payload: u})) != nil {
 					st.errorsN.Add(1)
 				}
@@ -460,7 +514,7 @@ func (c *lclient) loop(stop <-chan struct{}, ups, aws float64, st *stats, sent *
 				"cursor": map[string]any{"anchor": map[string]any{"type": nil, "tname": nil, "item": map[string]any{"client": id, "clock": pos}, "assoc": 0}, "head": map[string]any{"type": nil, "tname": nil, "item": map[string]any{"client": id, "clock": pos}, "assoc": 0}},
 			}
 			frame := yproto.AwarenessFrame(yproto.EncodeAwarenessUpdate([]yproto.AwarenessEntry{{Client: id, Clock: c.awClk, State: state}}))
-			sent.put(id|1<<40, c.awClk, time.Now())
+			sent.put(id|1<<40, c.awClk, time.Now(), c.node)
 			if c.write(frame) != nil {
 				st.errorsN.Add(1)
 			}
