@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 
@@ -38,6 +39,9 @@ type Core struct {
 	secret   *secrets.Root
 	settings *Settings
 	authCfg  AuthConfig
+
+	// commitLock is the pool of the PostgreSQL commit lock (gitlock.go).
+	commitLock io.Closer
 
 	sessions *secrets.Signer
 	apiKeys  *secrets.Signer
@@ -179,6 +183,9 @@ func (c *Core) closeResources() error {
 	var errs []error
 	if c.repo != nil {
 		errs = append(errs, c.repo.Close())
+	}
+	if c.commitLock != nil {
+		errs = append(errs, c.commitLock.Close())
 	}
 	if c.db != nil {
 		errs = append(errs, c.db.Close())

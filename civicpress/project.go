@@ -65,7 +65,11 @@ func (c *Core) ensureProject(ctx context.Context, cfg Config, rc civicrc) error 
 	if err := c.bootstrapAdmin(ctx, cfg); err != nil {
 		return err
 	}
-	repo, err := gitrepo.Init(p.DataDir, gitrepo.Options{})
+	locker, err := c.openCommitLocker()
+	if err != nil {
+		return err
+	}
+	repo, err := gitrepo.Init(p.DataDir, gitrepo.Options{Locker: locker})
 	if err != nil {
 		return fmt.Errorf("civicpress: data repository: %w", err)
 	}

@@ -337,12 +337,18 @@ func (a *api) lockStatus(c *call) error {
 		"lockedAt": isoMillis(l.LockedAt), "expiresAt": isoMillis(l.Expires)})
 }
 
-// POST /records/{id}/snapshot: asks an attached realtime hub to write the
-// live document back now; upstream's no-op answer when none is attached.
+// POST /records/{id}/snapshot: asks the realtime hub holding the record's
+// room (in this process or, through the outbox, another) to write the live
+// document back now; upstream's no-op answer when none does, plus a reason
+// (NO_REALTIME_HUB, ROOM_NOT_OPEN, TIMED_OUT) upstream's clients ignore.
 func (a *api) snapshot(c *call) error {
 	res, err := a.core.RequestSnapshot(c.ctx(), c.user(), c.param("id"))
 	if err != nil {
 		return err
 	}
-	return c.ok(map[string]any{"snapshotCreated": res.Created, "version": res.Version, "timestamp": res.Timestamp.UnixMilli()})
+	out := map[string]any{"snapshotCreated": res.Created, "version": res.Version, "timestamp": res.Timestamp.UnixMilli()}
+	if res.Reason != "" {
+		out["reason"] = res.Reason
+	}
+	return c.ok(out)
 }

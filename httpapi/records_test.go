@@ -290,7 +290,8 @@ func TestRecordLifecycle(t *testing.T) {
 	// Snapshot without a realtime hub: upstream's no-op answer.
 	r = e.do("clerk", "POST", rec+"/snapshot", nil).want(t, 200)
 	ts, _ := at(r.Body, "data", "timestamp").(float64)
-	if at(r.Body, "data", "snapshotCreated") != false || !strings.Contains(string(r.Raw), `"version":null`) || time.Since(time.UnixMilli(int64(ts))) > time.Minute {
+	if at(r.Body, "data", "snapshotCreated") != false || !strings.Contains(string(r.Raw), `"version":null`) || time.Since(time.UnixMilli(int64(ts))) > time.Minute ||
+		at(r.Body, "data", "reason") != civicpress.SnapshotNoHub {
 		t.Fatalf("%s", r.Raw)
 	}
 	e.do("public", "POST", rec+"/snapshot", nil).wantErr(t, 403, civicpress.CodeInsufficientPerms)

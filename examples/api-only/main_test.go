@@ -56,7 +56,7 @@ func TestBinary(t *testing.T) {
 	// The banner names the address it listens on (port 0: chosen by the OS).
 	addr := make(chan string, 1)
 	go func() {
-		re := regexp.MustCompile(`listening on (http://\S+)`)
+		re := regexp.MustCompile(`REST API:\s+(http://\S+)`)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {

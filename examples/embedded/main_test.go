@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/civicpress/civicpress-go/civicpress"
+	"github.com/civicpress/civicpress-go/realtime"
 )
 
 func TestHostAndLibraryRoutes(t *testing.T) {
@@ -28,7 +29,14 @@ func TestHostAndLibraryRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHandler(core, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg := realtime.DefaultConfig()
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	hub, err := realtime.New(core, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Shutdown(context.Background())
+	h := newHandler(core, hub, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	get := func(path, token string) (int, string) {
 		r := httptest.NewRequest("GET", path, nil)
 		if token != "" {
@@ -44,6 +52,15 @@ func TestHostAndLibraryRoutes(t *testing.T) {
 	}
 	if code, _ := get("/town/notices", ""); code != 200 {
 		t.Fatalf("notices %d", code)
+	}
+	// A host route reading the hub the host runs.
+	if code, body := get("/town/editing", ""); code != 200 || !strings.Contains(body, `"connections":0`) || !strings.Contains(body, `"realtime":"healthy"`) {
+		t.Fatalf("editing %d %s", code, body)
+	}
+	w := httptest.NewRecorder()
+	newHandler(core, nil, cfg.Logger).ServeHTTP(w, httptest.NewRequest("GET", "/town/editing", nil))
+	if !strings.Contains(w.Body.String(), `"realtime":"disabled"`) {
+		t.Fatalf("editing without a hub: %s", w.Body.String())
 	}
 	// A host route using CivicPress tokens.
 	code, body := get("/town/whoami", sess.Token)
