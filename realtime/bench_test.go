@@ -2,7 +2,6 @@ package realtime
 
 import (
 	"context"
-	"runtime"
 	"testing"
 	"time"
 
@@ -99,20 +98,18 @@ func BenchmarkLoggedTypingUpdate(b *testing.B) {
 	h.rooms[r.key] = r
 	ed.u.Store(&civicpress.User{ID: 1, Username: "ed"})
 	h.handleFrame(ed, updates[0])
+	for h.cl.appended.Load() < 1 {
+		time.Sleep(10 * time.Microsecond)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i += 16 {
-		for j := i; j < min(i+16, b.N); j++ {
+		n := min(i+16, b.N)
+		for j := i; j < n; j++ {
 			h.handleFrame(ed, updates[j+1])
 		}
-		for h.cl.ownApplied.Load() == 0 || r.pendingLogged() {
-			runtime.Gosched()
+		for h.cl.appended.Load() < int64(n+1) {
+			time.Sleep(10 * time.Microsecond)
 		}
 	}
-}
-
-func (r *room) pendingLogged() bool {
-	r.h.cl.qmu.Lock()
-	defer r.h.cl.qmu.Unlock()
-	return len(r.h.cl.queue) > 0
 }

@@ -67,6 +67,13 @@ type cluster struct {
 
 	appended, commits, remote atomic.Int64 // for Health
 
+	// queued counts updates ever enqueued, processed those the committer
+	// has logged and applied (see barrier).
+	queued    int64 // under qmu
+	processed atomic.Int64
+
+	ctx    context.Context // ends when the node stops
+
 	awmu   sync.Mutex
 	awq    []awItem
 	awSize int
@@ -139,7 +146,7 @@ func (h *Hub) startNode() error {
 	}
 	cl.ownApplied.Store(cl.cursor)
 	lctx, lcancel := context.WithCancel(context.Background())
-	cl.cancel = lcancel
+	cl.ctx, cl.cancel = lctx, lcancel
 	if cl.pg {
 		listening := make(chan struct{})
 		cl.wg.Add(2)
@@ -273,6 +280,23 @@ func (cl *cluster) stop() {
 	cl.wg.Wait()
 }
 
+// barrier waits until every update queued before the call is logged and
+// applied (a writeback then includes them), or ctx ends.
+func (cl *cluster) barrier(ctx context.Context) {
+	cl.qmu.Lock()
+	target := cl.queued
+	cl.qmu.Unlock()
+	for cl.processed.Load() < target {
+		select {
+		case <-ctx.Done():
+			return
+		case <-cl.ctx.Done():
+			return
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
 // enqueue hands a client's update to the group committer; the update is
 // applied and relayed once it is in the log.
 func (cl *cluster) enqueue(it logItem) bool {
@@ -283,6 +307,7 @@ func (cl *cluster) enqueue(it logItem) bool {
 	}
 	cl.queue = append(cl.queue, it)
 	cl.qBytes += len(it.update)
+	cl.queued++
 	cl.qmu.Unlock()
 	select {
 	case cl.qWake <- struct{}{}:
@@ -340,7 +365,7 @@ func (cl *cluster) commitLoop() {
 		backoff := 50 * time.Millisecond
 		var seqs []int64
 		for {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(cl.ctx, 30*time.Second)
 			var err error
 			seqs, err = cl.log.Append(ctx, cl.node, ups, cl.channel, "u|"+cl.node)
 			cancel()
@@ -354,7 +379,15 @@ func (cl *cluster) commitLoop() {
 			if cl.dbOK.Swap(false) {
 				cl.h.log.Error("realtime: appending to the update log; holding updates until the database answers", "err", err)
 			}
-			time.Sleep(backoff)
+			select {
+			case <-cl.ctx.Done():
+				// The hub stopped without the database: these updates are
+				// in no log (their authors resend them when they reconnect).
+				cl.h.log.Error("realtime: stopped with updates not logged", "updates", len(batch))
+				cl.processed.Add(int64(len(batch)))
+				return
+			case <-time.After(backoff):
+			}
 			backoff = min(2*backoff, 2*time.Second)
 		}
 		if !cl.dbOK.Swap(true) {
@@ -366,6 +399,7 @@ func (cl *cluster) commitLoop() {
 		for _, it := range batch {
 			it.r.applyLogged(it, last)
 		}
+		cl.processed.Add(int64(len(batch)))
 		cl.ownApplied.Store(last)
 		cl.cmu.Lock()
 		contiguous := seqs[0] == cl.cursor+1 && last-seqs[0] == int64(len(seqs)-1)

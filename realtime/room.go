@@ -618,6 +618,8 @@ func (r *room) flush(ctx context.Context, why string) (flushResult, error) {
 	r.mu.Unlock()
 	cl := r.h.cl
 	if cl != nil {
+		// Updates accepted before now are part of this writeback.
+		cl.barrier(ctx)
 		writer, lease, err := r.ensureWriter(ctx)
 		if err != nil {
 			r.retryLater()
