@@ -72,7 +72,7 @@ type cluster struct {
 	queued    int64 // under qmu
 	processed atomic.Int64
 
-	ctx    context.Context // ends when the node stops
+	ctx context.Context // ends when the node stops
 
 	awmu   sync.Mutex
 	awq    []awItem
