@@ -321,18 +321,8 @@ func (cl *cluster) enqueue(it logItem) bool {
 func (cl *cluster) take() []logItem {
 	for {
 		cl.qmu.Lock()
-		if n := len(cl.queue); n > 0 {
-			n = min(n, maxBatch)
-			batch := make([]logItem, n)
-			copy(batch, cl.queue)
-			clear(cl.queue[:n])
-			cl.queue = cl.queue[n:]
-			if len(cl.queue) == 0 {
-				cl.queue = nil
-			}
-			for _, it := range batch {
-				cl.qBytes -= len(it.update)
-			}
+		if len(cl.queue) > 0 {
+			batch := cl.takeLocked(nil)
 			cl.qmu.Unlock()
 			return batch
 		}
@@ -345,6 +335,36 @@ func (cl *cluster) take() []logItem {
 	}
 }
 
+// takeLocked moves queued updates onto batch, up to maxBatch in all.
+func (cl *cluster) takeLocked(batch []logItem) []logItem {
+	n := min(len(cl.queue), maxBatch-len(batch))
+	for _, it := range cl.queue[:n] {
+		cl.qBytes -= len(it.update)
+	}
+	batch = append(batch, cl.queue[:n]...)
+	clear(cl.queue[:n])
+	cl.queue = cl.queue[n:]
+	if len(cl.queue) == 0 {
+		cl.queue = nil
+	}
+	return batch
+}
+
+// linger is how long the committer waits for more updates before a small
+// commit, when nobody waits for the commit to see an update on this node
+// (relay_after_commit off): a few keystrokes more per transaction cost
+// other nodes' clients that much latency, and the database much less
+// work. Alone, only durability waits.
+func (cl *cluster) linger() time.Duration {
+	switch {
+	case cl.h.cfg.RelayAfterCommit:
+		return 0
+	case cl.h.peers.Load() > 0:
+		return time.Millisecond
+	}
+	return 5 * time.Millisecond
+}
+
 // commitLoop is the group committer: whatever queued while one commit ran
 // goes into the next, so the log costs one transaction per batch, not per
 // keystroke.
@@ -354,6 +374,15 @@ func (cl *cluster) commitLoop() {
 		batch := cl.take()
 		if batch == nil {
 			return
+		}
+		if d := cl.linger(); d > 0 && len(batch) < maxBatch/4 {
+			select {
+			case <-time.After(d):
+			case <-cl.ctx.Done():
+			}
+			cl.qmu.Lock()
+			batch = cl.takeLocked(batch)
+			cl.qmu.Unlock()
 		}
 		ups := make([]civicpress.LoggedUpdate, len(batch))
 		for i, it := range batch {
