@@ -726,6 +726,13 @@ func (r *room) applyRemoteLocked(u civicpress.LoggedUpdate) {
 		return
 	}
 	if !changed && !r.doc.HasPending() {
+		// Logged twice (a resend after a failover): nothing to show, but the
+		// writer still records that its writeback covers it, or the node
+		// that logged it would wait for that.
+		if !r.dirty {
+			r.checkBase = true
+			r.markDirtyLocked(0, nil)
+		}
 		return
 	}
 	out := yproto.SyncFrame(yproto.SyncMessage{Type: yproto.SyncUpdate, Payload: u.Data})

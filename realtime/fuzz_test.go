@@ -1,10 +1,12 @@
 package realtime
 
 import (
+	"encoding/base64"
 	"testing"
 	"time"
 
 	"github.com/civicpress/civicpress-go/internal/yjs"
+	"github.com/civicpress/civicpress-go/internal/yjs/lib0"
 	"github.com/civicpress/civicpress-go/internal/yjs/yproto"
 )
 
@@ -49,6 +51,40 @@ func FuzzFrames(f *testing.F) {
 		rr.stopTimers()
 		if _, err := docMarkdown(rr.doc); err != nil {
 			t.Logf("document no longer serializes: %v", err)
+		}
+	})
+}
+
+// FuzzNotice feeds arbitrary NOTIFY payloads (as another node would send,
+// or anyone able to NOTIFY on the database) to a node: nothing panics, and
+// a room only ever takes awareness frames from them.
+func FuzzNotice(f *testing.F) {
+	var enc lib0.Encoder
+	enc.WriteVarString("records:fuzz")
+	enc.WriteVarBytes(yproto.AwarenessFrame(yproto.EncodeAwarenessUpdate([]yproto.AwarenessEntry{{Client: 5, Clock: 1, State: map[string]any{"u": 1}}})))
+	f.Add("a|other|" + base64.StdEncoding.EncodeToString(enc.Buf))
+	f.Add("u|other")
+	f.Add("a|other|!!!")
+	f.Add("a|")
+	f.Add("")
+	h := &Hub{cfg: testConfig(), log: quiet, rooms: map[string]*room{}, clients: map[*client]struct{}{},
+		byUser: map[int64]map[*client]struct{}{}, byIP: map[string]int{}}
+	cl := &cluster{h: h, node: "self", tailWake: make(chan struct{}, 1), awIn: make(chan string, 1)}
+	d, _, _ := seedDoc("records:fuzz", "# Fuzz")
+	r := newRoom(h, "records:fuzz", &recordInfo{ID: "fuzz", Type: "bylaw"})
+	r.doc, r.aw = d, yproto.NewAwareness(1)
+	close(r.ready)
+	h.rooms[r.key] = r
+	f.Fuzz(func(t *testing.T, p string) {
+		cl.onNotice(p)
+		select {
+		case rest := <-cl.awIn:
+			cl.applyRemoteAwareness(rest)
+		default:
+		}
+		select {
+		case <-cl.tailWake:
+		default:
 		}
 	})
 }
