@@ -351,16 +351,14 @@ func (cl *cluster) takeLocked(batch []logItem) []logItem {
 }
 
 // linger is how long the committer waits for more updates before a small
-// commit, when nobody waits for the commit to see an update on this node
-// (relay_after_commit off): a few keystrokes more per transaction cost
-// other nodes' clients that much latency, and the database much less
-// work. Alone, only durability waits.
+// commit when nobody waits for it: no other node is alive and this node's
+// clients got the updates already (relay_after_commit off), so only
+// durability waits, and a few more keystrokes per transaction save the
+// database work. With other nodes alive their clients wait for the
+// commit: no linger (measured: +1.5 ms cross-node p50 for a 1 ms linger).
 func (cl *cluster) linger() time.Duration {
-	switch {
-	case cl.h.cfg.RelayAfterCommit:
+	if cl.h.cfg.RelayAfterCommit || cl.h.peers.Load() > 0 {
 		return 0
-	case cl.h.peers.Load() > 0:
-		return time.Millisecond
 	}
 	return 5 * time.Millisecond
 }
