@@ -303,7 +303,7 @@ func delimiterRow(row string) ([]string, bool) {
 			}
 			return nil, false
 		}
-		if !delimCellRE.MatchString(t) {
+		if !isDelimCell(t) {
 			return nil, false
 		}
 		switch {
@@ -320,7 +320,20 @@ func delimiterRow(row string) ([]string, bool) {
 	return aligns, true
 }
 
-var delimCellRE = regexp.MustCompile(`^:?-+:?$`)
+// isDelimCell is /^:?-+:?$/.
+func isDelimCell(t string) bool {
+	t = strings.TrimPrefix(t, ":")
+	t = strings.TrimSuffix(t, ":")
+	if t == "" {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // splitRow is markdown-it's escapedSplit plus the removal of empty outer cells.
 func splitRow(s string) []string {

@@ -916,8 +916,10 @@ func ruleHTMLInline(s *inlineState, silent bool) bool {
 	if c != '!' && c != '?' && c != '/' && !isAlpha(c) {
 		return false
 	}
-	m := htmlTagRE.FindString(s.src[pos:])
-	if m == "" {
+	var m string
+	if n := quickComment(s.src[pos:]); n > 0 {
+		m = s.src[pos : pos+n]
+	} else if m = htmlTagRE.FindString(s.src[pos:]); m == "" {
 		return false
 	}
 	if !silent {
@@ -925,6 +927,27 @@ func ruleHTMLInline(s *inlineState, silent bool) bool {
 	}
 	s.pos += len(m)
 	return true
+}
+
+// quickComment returns the length of the HTML comment starting s when a
+// scan can tell it without htmlTagRE: the text between "<!--" and the first
+// "-->" holds no "--", does not start with ">" or "-" and does not end with
+// "-". Then the regexp's comment alternative matches exactly that far (each
+// character is [^-] or -[^-], and nothing can extend past "-->"). It returns
+// -1 when the regexp must decide (TestQuickCommentAgreesWithRegexp).
+func quickComment(s string) int {
+	if len(s) < 8 || s[:4] != "<!--" || s[4] == '>' || s[4] == '-' {
+		return -1
+	}
+	e := strings.Index(s[4:], "-->")
+	if e < 0 {
+		return -1
+	}
+	body := s[4 : 4+e]
+	if body[len(body)-1] == '-' || strings.Contains(body, "--") {
+		return -1
+	}
+	return 4 + e + 3
 }
 
 func ruleEntity(s *inlineState, silent bool) bool {

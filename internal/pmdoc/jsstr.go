@@ -37,6 +37,15 @@ func asciiTrim(s string) string {
 func utf16Len(s string) int {
 	n := 0
 	for i := 0; i < len(s); {
+		// Eight ASCII bytes at a time: most text is ASCII.
+		if i+8 <= len(s) {
+			w := s[i : i+8]
+			if w[0]|w[1]|w[2]|w[3]|w[4]|w[5]|w[6]|w[7] < utf8.RuneSelf {
+				n += 8
+				i += 8
+				continue
+			}
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			n++

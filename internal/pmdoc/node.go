@@ -64,6 +64,58 @@ var schema = map[string]*nodeSpec{
 	"civicRef":        {inline: true, leaf: true, attrs: []attrSpec{{name: "refType", def: "record"}, {name: "id", def: ""}, {name: "label", def: ""}}},
 }
 
+// Specs of the schema's types, for lookups by a switch rather than a map on
+// hot paths.
+var (
+	specDoc, specParagraph, specBlockquote = schema["doc"], schema["paragraph"], schema["blockquote"]
+	specHR, specHeading, specCode          = schema["horizontal_rule"], schema["heading"], schema["code_block"]
+	specText, specImage, specHardBreak     = schema["text"], schema["image"], schema["hard_break"]
+	specOrdered, specBullet, specItem      = schema["ordered_list"], schema["bullet_list"], schema["list_item"]
+	specTable, specRow, specCell           = schema["table"], schema["table_row"], schema["table_cell"]
+	specHeader, specCivicRef               = schema["table_header"], schema["civicRef"]
+)
+
+// specOf is schema[typ].
+func specOf(typ string) *nodeSpec {
+	switch typ {
+	case "text":
+		return specText
+	case "paragraph":
+		return specParagraph
+	case "table_cell":
+		return specCell
+	case "table_row":
+		return specRow
+	case "list_item":
+		return specItem
+	case "heading":
+		return specHeading
+	case "bullet_list":
+		return specBullet
+	case "ordered_list":
+		return specOrdered
+	case "blockquote":
+		return specBlockquote
+	case "table_header":
+		return specHeader
+	case "table":
+		return specTable
+	case "code_block":
+		return specCode
+	case "hard_break":
+		return specHardBreak
+	case "image":
+		return specImage
+	case "civicRef":
+		return specCivicRef
+	case "horizontal_rule":
+		return specHR
+	case "doc":
+		return specDoc
+	}
+	return nil
+}
+
 var blockGroup = map[string]bool{"paragraph": true, "blockquote": true, "horizontal_rule": true, "heading": true, "code_block": true, "ordered_list": true, "bullet_list": true, "table": true}
 
 // newNode builds a node of type typ with the given attributes; missing ones
@@ -251,21 +303,21 @@ func (n *Node) MarshalJSON() ([]byte, error) {
 
 // attrsJSON is JSON.stringify(mark.attrs): {"href":…,"title":…} for links
 // and {} otherwise.
-func (m Mark) attrsJSON() string {
+func (m Mark) attrsJSON() string { return string(m.appendAttrsJSON(nil)) }
+
+func (m Mark) appendAttrsJSON(b []byte) []byte {
 	if m.Type != "link" {
-		return "{}"
+		return append(b, "{}"...)
 	}
-	var b bytes.Buffer
-	b.WriteString(`{"href":`)
-	writeJSONString(&b, m.Href)
-	b.WriteString(`,"title":`)
+	b = append(b, `{"href":`...)
+	b = appendJSONString(b, m.Href)
+	b = append(b, `,"title":`...)
 	if m.Title == nil {
-		b.WriteString("null")
+		b = append(b, "null"...)
 	} else {
-		writeJSONString(&b, *m.Title)
+		b = appendJSONString(b, *m.Title)
 	}
-	b.WriteByte('}')
-	return b.String()
+	return append(b, '}')
 }
 
 func jsonValue(v any) ([]byte, error) {
@@ -281,31 +333,39 @@ func jsonValue(v any) ([]byte, error) {
 // writeJSONString writes s as JSON.stringify does: no HTML escaping and
 // U+2028/U+2029 left raw.
 func writeJSONString(b *bytes.Buffer, s string) {
-	b.WriteByte('"')
+	b.Write(appendJSONString(b.AvailableBuffer(), s))
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	last := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[last:i]...)
+		last = i + 1
 		switch c {
 		case '"':
-			b.WriteString(`\"`)
+			b = append(b, `\"`...)
 		case '\\':
-			b.WriteString(`\\`)
+			b = append(b, `\\`...)
 		case '\n':
-			b.WriteString(`\n`)
+			b = append(b, `\n`...)
 		case '\r':
-			b.WriteString(`\r`)
+			b = append(b, `\r`...)
 		case '\t':
-			b.WriteString(`\t`)
+			b = append(b, `\t`...)
 		case '\b':
-			b.WriteString(`\b`)
+			b = append(b, `\b`...)
 		case '\f':
-			b.WriteString(`\f`)
+			b = append(b, `\f`...)
 		default:
-			if c < 0x20 {
-				fmt.Fprintf(b, `\u%04x`, c)
-			} else {
-				b.WriteByte(c)
-			}
+			const hex = "0123456789abcdef"
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 		}
 	}
-	b.WriteByte('"')
+	b = append(b, s[last:]...)
+	return append(b, '"')
 }

@@ -222,6 +222,8 @@ var (
 		}
 		return m
 	}()
+	orderOneAttrs    = map[string]any{"order": 1}
+	noParamsAttrs    = map[string]any{"params": ""}
 	cellAttrsByAlign = map[string]map[string]any{
 		"":       {"colspan": 1, "rowspan": 1, "colwidth": nil, "align": nil},
 		"left":   {"colspan": 1, "rowspan": 1, "colwidth": nil, "align": "left"},
@@ -247,7 +249,65 @@ func (c *converter) table(t *tableBlock) *Node {
 	return tbl
 }
 
+// civicRefRE states the civic reference syntax; parseCivicRef is its fast
+// equivalent (tested against it).
 var civicRefRE = regexp.MustCompile(`^<!--civic-ref[` + jsWS + `]+type="([^"]+)"[` + jsWS + `]+id="([^"]+)"[` + jsWS + `]+label="([^"]*)"-->$`)
+
+// parseCivicRef matches civicRefRE by hand (the hot path of every
+// reference): each value runs to the next quote, so the match is
+// determined left to right.
+func parseCivicRef(s string) (typ, id, label string, ok bool) {
+	const prefix = "<!--civic-ref"
+	if !strings.HasPrefix(s, prefix) {
+		return "", "", "", false
+	}
+	s = s[len(prefix):]
+	if s, ok = skipJSSpace(s); !ok {
+		return "", "", "", false
+	}
+	if typ, s, ok = quotedAttr(s, `type="`); !ok || typ == "" {
+		return "", "", "", false
+	}
+	if s, ok = skipJSSpace(s); !ok {
+		return "", "", "", false
+	}
+	if id, s, ok = quotedAttr(s, `id="`); !ok || id == "" {
+		return "", "", "", false
+	}
+	if s, ok = skipJSSpace(s); !ok {
+		return "", "", "", false
+	}
+	if label, s, ok = quotedAttr(s, `label="`); !ok || s != "-->" {
+		return "", "", "", false
+	}
+	return typ, id, label, true
+}
+
+// skipJSSpace removes one or more leading JS whitespace characters.
+func skipJSSpace(s string) (string, bool) {
+	i := 0
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !isJSSpace(r) {
+			break
+		}
+		i += size
+	}
+	return s[i:], i > 0
+}
+
+// quotedAttr reads key (ending in a quote) and the value up to the next quote.
+func quotedAttr(s, key string) (val, rest string, ok bool) {
+	if !strings.HasPrefix(s, key) {
+		return "", s, false
+	}
+	s = s[len(key):]
+	end := strings.IndexByte(s, '"')
+	if end < 0 {
+		return "", s, false
+	}
+	return s[:end], s[end+1:], true
+}
 
 // inline parses inline content and builds nodes with prosemirror-markdown's
 // rules: marks form a set (opening replaces, closing removes the type) and
@@ -304,19 +364,17 @@ func (c *converter) inline(content string) []*Node {
 			}
 			b.addNode(newNode("image", map[string]any{"src": t.href, "alt": alt, "title": title}))
 		case tHTML:
-			var m []string
-			if strings.HasPrefix(t.content, "<!--civic-ref") {
-				m = civicRefRE.FindStringSubmatch(t.content)
-			}
-			if m == nil {
+			rt, id, label, ok := parseCivicRef(t.content)
+			if !ok {
 				continue // raw HTML is dropped, its inner text stays
 			}
-			rt := m[1]
 			if rt != "record" && rt != "geography" && rt != "attachment" {
 				rt = "record"
 			}
-			label := strings.ReplaceAll(strings.ReplaceAll(m[3], "&quot;", `"`), "&#45;&#45;", "--")
-			b.addNode(newNode("civicRef", map[string]any{"refType": rt, "id": m[2], "label": label}))
+			if strings.IndexByte(label, '&') >= 0 {
+				label = strings.ReplaceAll(strings.ReplaceAll(label, "&quot;", `"`), "&#45;&#45;", "--")
+			}
+			b.addNode(newNode("civicRef", map[string]any{"refType": rt, "id": id, "label": label}))
 		}
 	}
 	return b.content

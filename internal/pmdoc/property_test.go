@@ -258,3 +258,18 @@ func TestPropertyMarkdownFixedPoint(t *testing.T) {
 		}
 	}
 }
+
+// appendInline appends n, merging it into a preceding text node with the
+// same marks (ProseMirror's Fragment does this).
+func appendInline(out []*Node, ns ...*Node) []*Node {
+	for _, n := range ns {
+		if n.isText() && len(out) > 0 {
+			if last := out[len(out)-1]; last.isText() && sameMarks(last.Marks, n.Marks) {
+				out[len(out)-1] = textNode(last.Text+n.Text, last.Marks)
+				continue
+			}
+		}
+		out = append(out, n)
+	}
+	return out
+}

@@ -1,10 +1,12 @@
 package pmdoc
 
 import (
+	"bytes"
 	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // SerializeMarkdown writes doc as upstream's serializeDocToMarkdown does
@@ -12,9 +14,28 @@ import (
 // rules, loose lists), byte for byte. The output has no trailing newline;
 // an empty document gives "".
 func SerializeMarkdown(doc *Node) string {
-	s := &serState{}
+	return serializeMarkdown(doc, textSize(doc))
+}
+
+// serializeMarkdown takes the expected output size.
+func serializeMarkdown(doc *Node, hint int) string {
+	s := &serState{out: make([]byte, 0, hint+hint/4+64)}
 	s.renderContent(doc)
-	return string(s.out)
+	if len(s.out) == 0 {
+		return ""
+	}
+	// The buffer is not touched again: the string can share it.
+	return unsafe.String(unsafe.SliceData(s.out), len(s.out))
+}
+
+// textSize estimates a document's Markdown size: its text plus a few
+// bytes of syntax per node.
+func textSize(n *Node) int {
+	size := len(n.Text) + 4
+	for _, c := range n.Content {
+		size += textSize(c)
+	}
+	return size
 }
 
 type serState struct {
@@ -24,8 +45,10 @@ type serState struct {
 	inAutolink   bool
 	atBlockStart bool
 	inTightList  bool
-	tight        bool // options.tightLists
-	cell         bool // the table-cell serializer
+	tight        bool      // options.tightLists
+	cell         bool      // the table-cell serializer
+	cells        *serState // the cell serializer of this state's tables
+	active       []Mark    // renderInline's open marks (reused)
 }
 
 func (s *serState) atBlank() bool {
@@ -224,55 +247,100 @@ func (s *serState) renderList(n *Node, delim string, first func(int) string) {
 	s.inTightList = prev
 }
 
+// table writes upstream's table rule: "| a | b |" lines for the header,
+// the alignments and the body rows, each cell rendered by the cell
+// serializer on one line with "|" escaped. The lines are written directly
+// (as the text of one block) instead of being joined first.
 func (s *serState) table(n *Node) {
-	rows := make([][]string, 0, len(n.Content))
-	cs := &serState{tight: true, cell: true}
-	for _, row := range n.Content {
-		cells := make([]string, 0, len(row.Content))
-		for _, cell := range row.Content {
-			*cs = serState{tight: true, cell: true, out: cs.out[:0]}
-			cs.renderContent(cell)
-			v := string(cs.out)
-			if strings.IndexByte(v, '\n') >= 0 {
-				v = multiNL.ReplaceAllString(v, " ")
-			}
-			v = jsTrim(v)
-			if strings.IndexByte(v, '|') >= 0 {
-				v = strings.ReplaceAll(v, "|", `\|`)
-			}
-			cells = append(cells, v)
-		}
-		rows = append(rows, cells)
+	if s.cells == nil {
+		s.cells = &serState{}
 	}
-	var aligns []string
-	if len(n.Content) > 0 {
-		for _, cell := range n.Content[0].Content {
+	cs := s.cells
+	line := 0
+	startLine := func() {
+		if line > 0 {
+			s.out = append(s.out, '\n')
+		}
+		line++
+		s.write("")
+		s.out = append(s.out, "| "...)
+	}
+	rowLine := func(row *Node) {
+		startLine()
+		for i, cell := range row.Content {
+			if i > 0 {
+				s.out = append(s.out, " | "...)
+			}
+			*cs = serState{tight: true, cell: true, out: cs.out[:0], cells: cs.cells, active: cs.active}
+			cs.renderContent(cell)
+			s.out = appendCell(s.out, cs.out)
+		}
+		s.out = append(s.out, " |"...)
+	}
+	if len(n.Content) == 0 {
+		startLine()
+		s.out = append(s.out, " |"...)
+		startLine()
+		s.out = append(s.out, " |"...)
+	} else {
+		rowLine(n.Content[0])
+		startLine()
+		for i, cell := range n.Content[0].Content {
+			if i > 0 {
+				s.out = append(s.out, " | "...)
+			}
 			switch cell.attrString("align") {
 			case "left":
-				aligns = append(aligns, ":--")
+				s.out = append(s.out, ":--"...)
 			case "center":
-				aligns = append(aligns, ":-:")
+				s.out = append(s.out, ":-:"...)
 			case "right":
-				aligns = append(aligns, "--:")
+				s.out = append(s.out, "--:"...)
 			default:
-				aligns = append(aligns, "---")
+				s.out = append(s.out, "---"...)
 			}
 		}
+		s.out = append(s.out, " |"...)
+		for _, row := range n.Content[1:] {
+			rowLine(row)
+		}
 	}
-	line := func(c []string) string { return "| " + strings.Join(c, " | ") + " |" }
-	var header []string
-	if len(rows) > 0 {
-		header = rows[0]
-	}
-	lines := []string{line(header), line(aligns)}
-	for _, r := range rows[min(1, len(rows)):] {
-		lines = append(lines, line(r))
-	}
-	s.text(strings.Join(lines, "\n"), false)
 	s.closeBlock(n)
 }
 
-var multiNL = regexp.MustCompile(`\n+`)
+// appendCell appends a rendered cell as upstream's table rule has it: runs
+// of newlines become one space, JS whitespace is trimmed, "|" is escaped.
+func appendCell(dst, v []byte) []byte {
+	if bytes.IndexByte(v, '\n') >= 0 {
+		w := 0
+		inRun := false
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			if c == '\n' {
+				if inRun {
+					continue
+				}
+				inRun = true
+				c = ' '
+			} else {
+				inRun = false
+			}
+			v[w] = c
+			w++
+		}
+		v = v[:w]
+	}
+	v = bytes.TrimFunc(v, isJSSpace)
+	for {
+		i := bytes.IndexByte(v, '|')
+		if i < 0 {
+			return append(dst, v...)
+		}
+		dst = append(dst, v[:i]...)
+		dst = append(dst, '\\', '|')
+		v = v[i+1:]
+	}
+}
 
 // jsSlice is Array.prototype.slice for non-negative bounds.
 func jsSlice(ms []Mark, from, to int) []Mark {
@@ -413,6 +481,9 @@ func isPlainURL(link Mark, parent *Node, index int) bool {
 }
 
 func backticksFor(n *Node, side int) string {
+	if !n.isText() || strings.IndexByte(n.Text, '`') < 0 {
+		return "`"
+	}
 	l := 0
 	if n.isText() {
 		run := 0
@@ -440,7 +511,8 @@ func backticksFor(n *Node, side int) string {
 
 func (s *serState) renderInline(parent *Node, fromBlockStart bool) {
 	s.atBlockStart = fromBlockStart
-	var active []Mark
+	active := s.active[:0]
+	defer func() { s.active = active[:0] }()
 	trailing := ""
 	progress := func(node *Node, index int) {
 		var marks []Mark

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"unsafe"
 
 	"github.com/civicpress/civicpress-go/internal/yjs"
 	"github.com/civicpress/civicpress-go/internal/yjs/lib0"
@@ -157,9 +159,19 @@ func marksObject(marks []Mark) *lib0.Object {
 // DocumentToMarkdown reads fragment "default" of doc and serializes it:
 // upstream's writeback (yXmlFragmentToMarkdown) for every valid document.
 func DocumentToMarkdown(doc *yjs.Doc) string {
-	n, _ := ReadFragment(doc.XmlFragment(Fragment))
-	return SerializeMarkdown(n)
+	// The document read here lives only until it is serialized: its
+	// storage is pooled for the next write-back, and repairs (which only
+	// ReadFragment reports) are not worked out.
+	r := readerPool.Get().(*reader)
+	r.quiet, r.pooled = true, true
+	n := r.read(doc.XmlFragment(Fragment))
+	out := serializeMarkdown(n, r.textBytes+r.nodes.used*2)
+	r.reset()
+	readerPool.Put(r)
+	return out
 }
+
+var readerPool = sync.Pool{New: func() any { return new(reader) }}
 
 // Repair describes content the reader had to reshape because it does not
 // fit the schema. Upstream deletes such content from the shared document;
@@ -176,33 +188,88 @@ type Repair struct {
 // repairs made are reported.
 func ReadFragment(frag yjs.XmlFragment) (*Node, []Repair) {
 	r := &reader{}
-	children := frag.Children()
-	blocks := make([]*Node, 0, len(children))
-	for _, ch := range children {
-		blocks = r.block(blocks, ch)
-	}
-	return &Node{Type: "doc", Content: blocks}, r.repairs
+	return r.read(frag), r.repairs
 }
 
+// reader builds the document without a slice per node: content being read
+// sits on one stack (innermost on top) and is copied, once complete, into
+// content slices carved from a slab.
 type reader struct {
-	repairs []Repair
-	slab    []Node
+	repairs   []Repair
+	quiet     bool // repairs are not wanted
+	pooled    bool // storage is reused after the document is dropped
+	nodes     slab[Node]
+	ptrs      slab[*Node]
+	stack     []*Node
+	buf       []byte
+	arena     []byte // text of a pooled reader's nodes
+	textBytes int
 }
 
-// node carves a node from a block of nodes to spare the allocator.
-func (r *reader) node(typ string) *Node {
-	if len(r.slab) == 0 {
-		r.slab = make([]Node, 128)
+func (r *reader) read(frag yjs.XmlFragment) *Node {
+	for ch := range frag.ChildrenSeq() {
+		r.block(ch)
 	}
-	n := &r.slab[0]
-	r.slab = r.slab[1:]
+	doc := r.node("doc")
+	doc.Content = r.pop(0)
+	return doc
+}
+
+// reset readies a pooled reader for the next document, dropping every
+// reference into the last one.
+func (r *reader) reset() {
+	r.nodes.reset()
+	r.ptrs.reset()
+	clear(r.stack)
+	r.stack = r.stack[:0]
+	r.arena = r.arena[:0]
+	r.repairs = nil
+	r.textBytes = 0
+}
+
+func (r *reader) node(typ string) *Node {
+	n := r.nodes.one()
 	n.Type = typ
 	return n
+}
+
+func (r *reader) push(n *Node) { r.stack = append(r.stack, n) }
+
+// pop removes the nodes above from and returns them as a content slice.
+func (r *reader) pop(from int) []*Node {
+	n := len(r.stack) - from
+	if n <= 0 {
+		return nil
+	}
+	out := r.ptrs.take(n)
+	copy(out, r.stack[from:])
+	clear(r.stack[from:])
+	r.stack = r.stack[:from]
+	return out
+}
+
+// str returns b as a string. A pooled reader's document is dropped before
+// the reader is reused, so its strings can share one arena (never written
+// where a live string points: it only grows, and is emptied by reset).
+func (r *reader) str(b []byte) string {
+	r.textBytes += len(b)
+	if !r.pooled {
+		return string(b)
+	}
+	if cap(r.arena)-len(r.arena) < len(b) {
+		r.arena = make([]byte, 0, max(2*cap(r.arena), len(b), 4096))
+	}
+	start := len(r.arena)
+	r.arena = append(r.arena, b...)
+	return unsafe.String(&r.arena[start], len(b))
 }
 
 // note records a repair; the position is worked out only then, by walking
 // up the Yjs tree.
 func (r *reader) note(at any, format string, args ...any) {
+	if r.quiet {
+		return
+	}
 	r.repairs = append(r.repairs, Repair{Path: yPath(at), Reason: fmt.Sprintf(format, args...)})
 }
 
@@ -261,7 +328,7 @@ func childIndex(parent any, id yjs.ID) int {
 func (r *reader) elementNode(el yjs.XmlElement, typ string, content []*Node) *Node {
 	n := r.node(typ)
 	n.Content = content
-	spec := schema[typ]
+	spec := specOf(typ)
 	if spec == nil || len(spec.attrs) == 0 {
 		return n
 	}
@@ -284,9 +351,10 @@ func (r *reader) elementNode(el yjs.XmlElement, typ string, content []*Node) *No
 	return n
 }
 
-// sharedAttrs returns one of parsing's shared attribute maps when the
-// element's attributes equal it (most cells and headings), saving a map per
-// node on large documents.
+// sharedAttrs returns one of the shared attribute maps when the element's
+// attributes equal it (most cells, headings, lists and code blocks), saving
+// a map per node on large documents. Never for civicRef, whose map the
+// reader edits.
 func sharedAttrs(el yjs.XmlElement, typ string) map[string]any {
 	// Only schema attributes matter: the reader ignores any others.
 	switch typ {
@@ -295,6 +363,14 @@ func sharedAttrs(el yjs.XmlElement, typ string) map[string]any {
 			if f, ok := v.(float64); ok && f >= 1 && f <= 6 && f == float64(int(f)) {
 				return headingAttrs[int(f)]
 			}
+		}
+	case "ordered_list":
+		if v, ok := el.Attribute("order"); !ok || v == float64(1) {
+			return orderOneAttrs
+		}
+	case "code_block":
+		if v, ok := el.Attribute("params"); !ok || v == "" {
+			return noParamsAttrs
 		}
 	case "table_cell", "table_header":
 		cs, _ := el.Attribute("colspan")
@@ -318,81 +394,97 @@ func sharedAttrs(el yjs.XmlElement, typ string) map[string]any {
 	return nil
 }
 
-// block appends the node(s) read from v in block position.
-func (r *reader) block(out []*Node, v any) []*Node {
+// block pushes the node(s) read from v in block position.
+func (r *reader) block(v any) {
 	switch x := v.(type) {
 	case yjs.XmlText:
-		inl := r.text(nil, x)
-		if len(inl) == 0 {
-			return out
+		from := len(r.stack)
+		r.text(from, x)
+		if len(r.stack) == from {
+			return
 		}
 		r.note(x, "text outside a block kept as a paragraph")
 		p := r.node("paragraph")
-		p.Content = inl
-		return append(out, p)
+		p.Content = r.pop(from)
+		r.push(p)
 	case yjs.XmlElement:
-		return r.element(out, x)
+		r.element(x)
 	}
-	return out
 }
 
 func (r *reader) blocks(el yjs.XmlElement) []*Node {
-	children := el.Children()
-	out := make([]*Node, 0, len(children))
-	for _, ch := range children {
-		out = r.block(out, ch)
+	from := len(r.stack)
+	for ch := range el.ChildrenSeq() {
+		r.block(ch)
 	}
-	return out
+	return r.pop(from)
 }
 
-func (r *reader) element(out []*Node, el yjs.XmlElement) []*Node {
+// wrapped reads v in block position and reports what it gave, for content
+// that needs a wrapper (an item, a row, a cell) it lacks.
+func (r *reader) wrapped(v any) []*Node {
+	from := len(r.stack)
+	r.block(v)
+	return r.pop(from)
+}
+
+func (r *reader) element(el yjs.XmlElement) {
 	name := el.NodeName()
-	spec := schema[name]
+	spec := specOf(name)
 	switch {
 	case spec == nil || name == "doc" || name == "text":
 		r.note(el, "unknown element %q kept as its content", name)
-		return r.unwrap(out, el)
+		r.unwrap(el)
+		return
 	case spec.inline:
-		inl := r.inlineElement(nil, el)
-		if len(inl) == 0 {
-			return out
+		from := len(r.stack)
+		r.inlineElement(from, el)
+		if len(r.stack) == from {
+			return
 		}
 		r.note(el, "inline %q outside a paragraph wrapped in one", name)
 		p := r.node("paragraph")
-		p.Content = inl
-		return append(out, p)
+		p.Content = r.pop(from)
+		r.push(p)
+		return
 	}
 	switch name {
 	case "paragraph", "heading":
-		return append(out, r.elementNode(el, name, r.inlines(el)))
+		r.push(r.elementNode(el, name, r.inlines(el)))
 	case "code_block":
 		n := r.elementNode(el, name, nil)
-		var b strings.Builder
+		b := r.buf[:0]
 		marked := false
-		for _, ch := range el.Children() {
+		for ch := range el.ChildrenSeq() {
 			if t, ok := ch.(yjs.XmlText); ok {
-				for _, op := range t.Delta() {
-					if s, ok := op.Insert.(string); ok {
-						b.WriteString(s)
+				for run := range t.Runs() {
+					if run.Text != nil {
+						b = append(b, run.Text...)
+					} else if s, ok := run.Embed.(string); ok {
+						b = append(b, s...)
 					}
-					if op.Attributes != nil && op.Attributes.Len() > 0 {
+					if run.Attributes != nil && run.Attributes.Len() > 0 {
 						marked = true
 					}
 				}
 			} else {
-				b.WriteString(plainText(ch))
+				b = append(b, plainText(ch)...)
 				marked = true
 			}
 		}
+		r.buf = b
 		if marked {
 			r.note(el, "formatting inside a code block dropped")
 		}
-		if b.Len() > 0 {
-			n.Content = []*Node{textNode(b.String(), nil)}
+		if len(b) > 0 {
+			t := r.node("text")
+			t.Text = r.str(b)
+			n.Content = r.ptrs.take(1)
+			n.Content[0] = t
 		}
-		return append(out, n)
+		r.push(n)
 	case "horizontal_rule":
-		return append(out, r.node(name))
+		r.push(r.node(name))
 	case "blockquote":
 		inner := r.blocks(el)
 		if len(inner) == 0 {
@@ -400,84 +492,91 @@ func (r *reader) element(out []*Node, el yjs.XmlElement) []*Node {
 		}
 		q := r.node(name)
 		q.Content = inner
-		return append(out, q)
+		r.push(q)
 	case "bullet_list", "ordered_list":
-		children := el.Children()
-		list := r.elementNode(el, name, make([]*Node, 0, len(children)))
-		for _, ch := range children {
+		from := len(r.stack)
+		for ch := range el.ChildrenSeq() {
 			if e, ok := ch.(yjs.XmlElement); ok && e.NodeName() == "list_item" {
-				list.Content = append(list.Content, r.listItem(e))
+				r.push(r.listItem(e))
 				continue
 			}
-			if bs := r.block(nil, ch); len(bs) > 0 {
+			if bs := r.wrapped(ch); len(bs) > 0 {
 				r.note(ch, "list content outside an item wrapped in one")
-				list.Content = append(list.Content, r.fillItem(bs, ch))
+				r.push(r.fillItem(bs, ch))
 			}
 		}
-		if len(list.Content) == 0 {
-			return out
+		if len(r.stack) == from {
+			return
 		}
-		return append(out, list)
+		r.push(r.elementNode(el, name, r.pop(from)))
 	case "list_item":
 		r.note(el, "list item outside a list wrapped in one")
 		l := r.node("bullet_list")
 		l.Content = []*Node{r.listItem(el)}
-		return append(out, l)
+		r.push(l)
 	case "table":
-		children := el.Children()
-		t := r.node(name)
-		t.Content = make([]*Node, 0, len(children))
-		for _, ch := range children {
+		from := len(r.stack)
+		for ch := range el.ChildrenSeq() {
 			if e, ok := ch.(yjs.XmlElement); ok && e.NodeName() == "table_row" {
-				t.Content = append(t.Content, r.row(e))
+				r.push(r.row(e))
 				continue
 			}
-			if bs := r.block(nil, ch); len(bs) > 0 {
+			if bs := r.wrapped(ch); len(bs) > 0 {
 				r.note(ch, "table content outside a row wrapped in one")
-				t.Content = append(t.Content, &Node{Type: "table_row", Content: []*Node{newNode("table_cell", nil, bs...)}})
+				r.push(&Node{Type: "table_row", Content: []*Node{newNode("table_cell", nil, bs...)}})
 			}
 		}
-		if len(t.Content) == 0 {
-			return out
+		if len(r.stack) == from {
+			return
 		}
-		return append(out, t)
+		t := r.node(name)
+		t.Content = r.pop(from)
+		r.push(t)
 	case "table_row":
 		r.note(el, "table row outside a table wrapped in one")
 		t := r.node("table")
 		t.Content = []*Node{r.row(el)}
-		return append(out, t)
+		r.push(t)
 	case "table_cell", "table_header":
 		r.note(el, "table cell outside a row kept as its content")
-		return append(out, r.blocks(el)...)
+		for ch := range el.ChildrenSeq() {
+			r.block(ch)
+		}
+	default:
+		r.unwrap(el)
 	}
-	return r.unwrap(out, el)
 }
 
-func (r *reader) unwrap(out []*Node, el yjs.XmlElement) []*Node {
-	var inl []*Node
+func (r *reader) unwrap(el yjs.XmlElement) {
+	inl := -1 // start of the inline content gathered for a paragraph
 	flush := func() {
-		if len(inl) > 0 {
+		if inl >= 0 && len(r.stack) > inl {
 			p := r.node("paragraph")
-			p.Content = inl
-			out = append(out, p)
-			inl = nil
+			p.Content = r.pop(inl)
+			r.push(p)
 		}
+		inl = -1
 	}
-	for _, ch := range el.Children() {
+	for ch := range el.ChildrenSeq() {
 		switch x := ch.(type) {
 		case yjs.XmlText:
-			inl = r.text(inl, x)
+			if inl < 0 {
+				inl = len(r.stack)
+			}
+			r.text(inl, x)
 		case yjs.XmlElement:
-			if spec := schema[x.NodeName()]; spec != nil && spec.inline {
-				inl = r.inlineElement(inl, x)
+			if spec := specOf(x.NodeName()); spec != nil && spec.inline {
+				if inl < 0 {
+					inl = len(r.stack)
+				}
+				r.inlineElement(inl, x)
 				continue
 			}
 			flush()
-			out = r.element(out, x)
+			r.element(x)
 		}
 	}
 	flush()
-	return out
 }
 
 func (r *reader) fillItem(content []*Node, at any) *Node {
@@ -497,64 +596,60 @@ func (r *reader) listItem(el yjs.XmlElement) *Node {
 }
 
 func (r *reader) row(el yjs.XmlElement) *Node {
-	children := el.Children()
-	row := r.node("table_row")
-	row.Content = make([]*Node, 0, len(children))
-	for _, ch := range children {
-		if e, ok := ch.(yjs.XmlElement); ok && (e.NodeName() == "table_cell" || e.NodeName() == "table_header") {
-			content := r.blocks(e)
-			if len(content) == 0 {
-				content = []*Node{r.node("paragraph")}
+	from := len(r.stack)
+	for ch := range el.ChildrenSeq() {
+		if e, ok := ch.(yjs.XmlElement); ok {
+			if name := e.NodeName(); name == "table_cell" || name == "table_header" {
+				content := r.blocks(e)
+				if len(content) == 0 {
+					content = []*Node{r.node("paragraph")}
+				}
+				r.push(r.elementNode(e, name, content))
+				continue
 			}
-			row.Content = append(row.Content, r.elementNode(e, e.NodeName(), content))
-			continue
 		}
-		if bs := r.block(nil, ch); len(bs) > 0 {
+		if bs := r.wrapped(ch); len(bs) > 0 {
 			r.note(ch, "row content outside a cell wrapped in one")
-			row.Content = append(row.Content, newNode("table_cell", nil, bs...))
+			r.push(newNode("table_cell", nil, bs...))
 		}
 	}
+	row := r.node("table_row")
+	row.Content = r.pop(from)
 	return row
 }
 
 // inlines reads the children of a textblock.
 func (r *reader) inlines(el yjs.XmlElement) []*Node {
-	children := el.Children()
-	if len(children) == 0 {
-		return nil
-	}
-	out := make([]*Node, 0, len(children)+2)
-	for _, ch := range children {
+	from := len(r.stack)
+	for ch := range el.ChildrenSeq() {
 		switch x := ch.(type) {
 		case yjs.XmlText:
-			out = r.text(out, x)
+			r.text(from, x)
 		case yjs.XmlElement:
-			out = r.inlineElement(out, x)
+			r.inlineElement(from, x)
 		}
 	}
-	return out
+	return r.pop(from)
 }
 
-// appendInline appends n, merging it into a preceding text node with the
-// same marks (ProseMirror's Fragment does this).
-func appendInline(out []*Node, ns ...*Node) []*Node {
-	for _, n := range ns {
-		if n.isText() && len(out) > 0 {
-			if last := out[len(out)-1]; last.isText() && sameMarks(last.Marks, n.Marks) {
-				out[len(out)-1] = textNode(last.Text+n.Text, last.Marks)
-				continue
-			}
+// appendInline pushes n, merging it into a preceding text node (above
+// from) with the same marks, as ProseMirror's Fragment does.
+func (r *reader) appendInline(from int, n *Node) {
+	if top := len(r.stack) - 1; n.isText() && top >= from {
+		if last := r.stack[top]; last.isText() && sameMarks(last.Marks, n.Marks) {
+			r.stack[top] = textNode(last.Text+n.Text, last.Marks)
+			return
 		}
-		out = append(out, n)
 	}
-	return out
+	r.push(n)
 }
 
-func (r *reader) inlineElement(out []*Node, el yjs.XmlElement) []*Node {
+func (r *reader) inlineElement(from int, el yjs.XmlElement) {
 	name := el.NodeName()
 	switch name {
 	case "hard_break":
-		return append(out, r.node(name))
+		r.push(r.node(name))
+		return
 	case "civicRef":
 		n := r.elementNode(el, name, nil)
 		for k, v := range n.Attrs {
@@ -562,40 +657,45 @@ func (r *reader) inlineElement(out []*Node, el yjs.XmlElement) []*Node {
 				n.Attrs[k] = fmt.Sprint(v)
 			}
 		}
-		return append(out, n)
+		r.push(n)
+		return
 	case "image":
 		n := r.elementNode(el, name, nil)
 		if _, ok := n.Attrs["src"].(string); !ok {
 			r.note(el, "image without a source kept as its alt text")
 			if alt, ok := n.Attrs["alt"].(string); ok && alt != "" {
-				return appendInline(out, textNode(alt, nil))
+				r.appendInline(from, textNode(alt, nil))
 			}
-			return out
+			return
 		}
-		return append(out, n)
+		r.push(n)
+		return
 	}
 	if t := plainText(el); t != "" {
 		r.note(el, "element %q inside text kept as its text", name)
-		return appendInline(out, textNode(t, nil))
+		r.appendInline(from, textNode(t, nil))
 	}
-	return out
 }
 
 var hashedMark = regexp.MustCompile(`^(.*)--[a-zA-Z0-9+/=]{8}$`)
 
-// text reads an XmlText delta; marks come only from formatting attributes.
-func (r *reader) text(out []*Node, x yjs.XmlText) []*Node {
-	for _, op := range x.Delta() {
-		s, ok := op.Insert.(string)
-		if !ok || s == "" {
+// text reads an XmlText's runs; marks come only from formatting attributes.
+func (r *reader) text(from int, x yjs.XmlText) {
+	for run := range x.Runs() {
+		var s string
+		if run.Text != nil {
+			s = r.str(run.Text)
+		} else if e, ok := run.Embed.(string); ok && e != "" {
+			s = e
+		} else {
 			continue
 		}
 		var marks []Mark
-		if m, ok := plainMarkSet(op.Attributes); ok {
+		if m, ok := plainMarkSet(run.Attributes); ok {
 			marks = m
-		} else if op.Attributes != nil {
-			for i := 0; i < op.Attributes.Len(); i++ {
-				key, val := op.Attributes.At(i)
+		} else if attrs := run.Attributes; attrs != nil {
+			for i := 0; i < attrs.Len(); i++ {
+				key, val := attrs.At(i)
 				name := key
 				if _, known := markRank[name]; !known {
 					if m := hashedMark.FindStringSubmatch(key); m != nil {
@@ -630,9 +730,8 @@ func (r *reader) text(out []*Node, x yjs.XmlText) []*Node {
 		}
 		t := r.node("text")
 		t.Text, t.Marks = s, marks
-		out = appendInline(out, t)
+		r.appendInline(from, t)
 	}
-	return out
 }
 
 // Shared mark sets for formatting without links (the usual case).
@@ -685,7 +784,7 @@ func plainText(v any) string {
 		return x.Plain()
 	case yjs.XmlElement:
 		var b strings.Builder
-		for _, ch := range x.Children() {
+		for ch := range x.ChildrenSeq() {
 			b.WriteString(plainText(ch))
 		}
 		return b.String()

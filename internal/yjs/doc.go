@@ -81,6 +81,8 @@ type Doc struct {
 
 	// scratch sets for conflict resolution in integrate
 	conflicting, beforeOrigin itemSet
+
+	runs *runState // reused by Runs (nil or busy: a fresh one)
 }
 
 type updateHandler struct {

@@ -98,6 +98,12 @@ func (o *Object) Delete(key string) {
 	}
 }
 
+// Reset removes every property, keeping the storage for reuse.
+func (o *Object) Reset() {
+	clear(o.vals)
+	o.keys, o.vals = o.keys[:0], o.vals[:0]
+}
+
 // Clone returns a shallow copy (a new identity).
 func (o *Object) Clone() *Object {
 	if o == nil {
