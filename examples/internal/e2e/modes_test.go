@@ -94,8 +94,17 @@ func TestAllInOne(t *testing.T) {
 	}
 
 	// The same binary, realtime off: the API alone, and the banner says so.
-	p = start(t, binAllInOne, childEnv(dir, "CIVIC_API_ADDR=127.0.0.1:0", "CIVIC_REALTIME_ADDR=127.0.0.1:0", "CIVIC_REALTIME_ENABLED=false"))
+	// Started inside the project's data directory without CIVIC_PROJECT_DIR,
+	// it finds the project by its .civicrc.
+	p = startIn(t, filepath.Join(dir, "data", "records"), binAllInOne, childEnv("", "CIVIC_API_ADDR=127.0.0.1:0", "CIVIC_REALTIME_ADDR=127.0.0.1:0", "CIVIC_REALTIME_ENABLED=false"))
 	p.waitOutput(app.ReadyLine, startupWait)
+	real, err := filepath.EvalSymlinks(dir) // the child's working directory is resolved
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p.output(), "CivicPress project: "+real+"\n") {
+		t.Fatalf("project not found from a subdirectory:\n%s", p.output())
+	}
 	if got := banner(t, p, "realtime"); got != "disabled" {
 		t.Fatalf("realtime line %q, want disabled", got)
 	}
@@ -170,8 +179,12 @@ func TestStandaloneRealtimeDisabled(t *testing.T) {
 func TestAPIOnlyClerksDay(t *testing.T) {
 	needBinaries(t)
 	dir := filepath.Join(t.TempDir(), "project")
-	p := start(t, binAPIOnly, childEnv(dir, "CIVIC_API_ADDR=127.0.0.1:0"))
+	data := filepath.Join(t.TempDir(), "town-records") // outside the project: CIVIC_DATA_DIR
+	p := start(t, binAPIOnly, childEnv(dir, "CIVIC_API_ADDR=127.0.0.1:0", "CIVIC_DATA_DIR="+data))
 	p.waitOutput(app.ReadyLine, startupWait)
+	if got := banner(t, p, "data (Git)"); got != data {
+		t.Fatalf("data directory %q, want %q", got, data)
+	}
 	c := &apiClient{t: t, base: banner(t, p, "REST API")}
 	c.expect("GET", "/health", "", nil, 200)
 
@@ -187,7 +200,7 @@ func TestAPIOnlyClerksDay(t *testing.T) {
 	if dig(r, "data", "status") != "published" || !strings.HasPrefix(path, "records/bylaw/") {
 		t.Fatalf("publish: %v", r)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "data", path)); err != nil {
+	if _, err := os.Stat(filepath.Join(data, path)); err != nil {
 		t.Fatalf("published file: %v", err)
 	}
 	c.expect("GET", "/records/"+id, "", nil, 200)

@@ -114,7 +114,8 @@ func freePort(t testing.TB) int {
 }
 
 // childEnv is the environment every child starts from: ours without any
-// variable the examples read, so a developer's settings cannot leak in.
+// variable the examples read, so a developer's settings cannot leak in,
+// plus the project (none: the child finds it from its working directory).
 func childEnv(project string, extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -126,7 +127,10 @@ func childEnv(project string, extra ...string) []string {
 		}
 		env = append(env, kv)
 	}
-	env = append(env, "CIVIC_PROJECT_DIR="+project, "CIVIC_ADMIN_USERNAME=admin", "CIVIC_ADMIN_PASSWORD="+adminPassword,
+	if project != "" {
+		env = append(env, "CIVIC_PROJECT_DIR="+project)
+	}
+	env = append(env, "CIVIC_ADMIN_USERNAME=admin", "CIVIC_ADMIN_PASSWORD="+adminPassword,
 		"CIVIC_LOG_LEVEL=warn", "RATE_LIMIT_DISABLED=true", "GORACE=halt_on_error=1")
 	return append(env, extra...)
 }
@@ -150,10 +154,17 @@ type proc struct {
 // when the test ends, logging its output if the test failed.
 func start(t testing.TB, name string, env []string) *proc {
 	t.Helper()
+	return startIn(t, "", name, env)
+}
+
+// startIn is start with working directory dir ("" = the test's).
+func startIn(t testing.TB, dir, name string, env []string) *proc {
+	t.Helper()
 	needBinaries(t)
 	p := &proc{t: t, name: name, lines: make(chan struct{}, 1), done: make(chan struct{})}
 	p.cmd = exec.Command(filepath.Join(binDir, name))
 	p.cmd.Env = env
+	p.cmd.Dir = dir
 	p.cmd.Stderr = &lockedWriter{mu: &p.mu, w: &p.stderr}
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
