@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/civicpress/civicpress-go/internal/gitrepo"
 	"github.com/civicpress/civicpress-go/internal/store/storetest"
 )
 
@@ -329,13 +328,6 @@ func TestSIGKILLDuringWriteLoad(t *testing.T) {
 			c, err := Open(ctx, cfg)
 			if err != nil {
 				j, _ := os.ReadFile(cfg.ProjectDir + "/data/.git/civicpress-commit.journal")
-				if errors.Is(err, gitrepo.ErrBusy) && strings.Contains(err.Error(), "refs/heads/") {
-					// Known internal/gitrepo defect (reported): a kill between
-					// writing the branch's .lock file and renaming it leaves a
-					// lock whose identity (mtime/ctime) no longer matches the
-					// one its journal noted, so it is never cleaned up.
-					t.Skipf("gitrepo left a stale branch lock after SIGKILL: %v\njournal:\n%s", err, j)
-				}
 				t.Fatalf("reopen after kill: %v\njournal:\n%s", err, j)
 			}
 			for id, h := range acked {

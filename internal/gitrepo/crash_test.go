@@ -1,3 +1,5 @@
+//go:build unix
+
 package gitrepo
 
 import (
@@ -17,10 +19,12 @@ import (
 )
 
 // TestCrashAtEveryStep kills a committing child process at each step of a
-// commit and checks that the next opener recovers: no git lock file left
-// behind, the index in line with HEAD, and the change committed exactly
-// once (by the dead child if it got as far as moving the branch, else by
-// the recovery commit).
+// commit and checks that the next opener recovers: no git lock file or
+// temporary file left behind, the index in line with HEAD, and the change
+// committed exactly once (by the dead child if it got as far as moving the
+// branch, else by the recovery commit). The kills between writing a lock
+// file's content and renaming it are the ones a lock identity made of
+// mtime/ctime got wrong (the content write changes them).
 func TestCrashAtEveryStep(t *testing.T) {
 	if os.Getenv("GITREPO_CHILD") != "" {
 		t.Skip("child")
@@ -29,28 +33,23 @@ func TestCrashAtEveryStep(t *testing.T) {
 		step      string
 		committed bool // the branch had moved when the child died
 	}{
+		{"temp index.lock", false},
 		{"created index.lock", false},
 		{"index-locked", false},
 		{"objects-written", false},
+		{"temp main.lock", false},
 		{"created main.lock", false},
 		{"ref-locked", false},
+		{"wrote main.lock", false},
+		{"renamed main.lock", true},
 		{"ref-updated", true},
+		{"wrote index.lock", true},
+		{"renamed index.lock", true},
 	}
 	for _, tc := range steps {
 		t.Run(strings.ReplaceAll(tc.step, " ", "-"), func(t *testing.T) {
-			r, dir := newRepo(t)
-			writeFile(t, dir, "records/a.md", "a\n")
-			mustCommit(t, r, "init")
-			r.Close()
-
-			cmd := exec.Command(os.Args[0], "-test.run=^TestChildCrash$")
-			cmd.Env = append(os.Environ(), "GITREPO_CHILD=1", "GITREPO_DIR="+dir, "GITREPO_CRASH_AT="+tc.step)
-			out, err := cmd.CombinedOutput()
-			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-				t.Fatalf("child did not die at %q: %v\n%s", tc.step, err, out)
-			}
-
-			r2, err := Open(dir, Options{NoSync: true})
+			dir := crashChild(t, tc.step)
+			r2, err := Open(dir, Options{NoSync: true, LockWait: 2 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,16 +58,12 @@ func TestCrashAtEveryStep(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, lock := range []string{"index.lock", "refs/heads/main.lock"} {
-				if _, err := os.Stat(filepath.Join(dir, ".git", lock)); err == nil {
-					t.Fatalf("%s left behind after recovery", lock)
-				}
-			}
+			assertNoLeftovers(t, dir)
 			if tc.committed {
 				if len(dirty) != 0 {
 					t.Fatalf("Dirty = %v after a commit that moved the branch", dirty)
 				}
-				// The dead commit never wrote the index; recovery must have.
+				// The dead commit may not have written the index; recovery must have.
 				assertClean(t, dir)
 				checkLinear(t, dir, 2)
 				return
@@ -79,6 +74,90 @@ func TestCrashAtEveryStep(t *testing.T) {
 			mustCommit(t, r2, "Recover uncommitted changes")
 			assertClean(t, dir)
 			checkLinear(t, dir, 2)
+		})
+	}
+}
+
+// crashChild makes a repository with one commit, runs a child that writes
+// records/b.md and dies (SIGKILL) at step of committing it, and returns the
+// repository's directory.
+func crashChild(t *testing.T, step string) string {
+	t.Helper()
+	r, dir := newRepo(t)
+	writeFile(t, dir, "records/a.md", "a\n")
+	mustCommit(t, r, "init")
+	r.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChildCrash$")
+	cmd.Env = append(os.Environ(), "GITREPO_CHILD=1", "GITREPO_DIR="+dir, "GITREPO_CRASH_AT="+step)
+	out, err := cmd.CombinedOutput()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("child did not die at %q: %v\n%s", step, err, out)
+	}
+	return dir
+}
+
+// assertNoLeftovers checks that recovery removed every lock file and
+// temporary lock file the dead child made.
+func assertNoLeftovers(t *testing.T, dir string) {
+	t.Helper()
+	for _, lock := range []string{"index.lock", "refs/heads/main.lock"} {
+		if _, err := os.Stat(filepath.Join(dir, ".git", lock)); err == nil {
+			t.Fatalf("%s left behind after recovery", lock)
+		}
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(dir, ".git", "civicpress-lock-*")); len(tmps) > 0 {
+		t.Fatalf("temporary lock files left behind: %v", tmps)
+	}
+}
+
+// A lock file another git process creates at the path of one the dead
+// child had (or was about to have) is that process's lock: recovery leaves
+// it alone and the commit waits for it, then fails with ErrBusy; once that
+// process is done, the commit goes through.
+func TestCrashThenForeignLock(t *testing.T) {
+	if os.Getenv("GITREPO_CHILD") != "" {
+		t.Skip("child")
+	}
+	for _, tc := range []struct{ step, lock string }{
+		{"temp main.lock", "refs/heads/main.lock"},  // died before its lock existed
+		{"wrote main.lock", "refs/heads/main.lock"}, // died holding it; git took it after someone cleared it
+		{"renamed index.lock", "index.lock"},        // died after its lock became the index
+		{"temp index.lock", "index.lock"},           // died with only a temporary file
+		{"created index.lock", "index.lock"},        // died holding it; git took it after someone cleared it
+	} {
+		t.Run(strings.ReplaceAll(tc.step, " ", "-"), func(t *testing.T) {
+			dir := crashChild(t, tc.step)
+			lock := filepath.Join(dir, ".git", filepath.FromSlash(tc.lock))
+			// The foreign process: whatever the child left at the lock's
+			// path was cleared by hand, then git took the lock.
+			os.Remove(lock)
+			if _, err := gitRun(t, dir, "status", "--porcelain"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(lock, []byte("git at work\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r2, err := Open(dir, Options{NoSync: true, LockWait: 100 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r2.Close()
+			writeFile(t, dir, "records/c.md", "c\n")
+			if _, err := r2.Commit(context.Background(), "Create record: C", alice, "records/c.md"); !errors.Is(err, ErrBusy) {
+				t.Fatalf("commit with a foreign %s held: %v, want ErrBusy", tc.lock, err)
+			}
+			if data, err := os.ReadFile(lock); err != nil || string(data) != "git at work\n" {
+				t.Fatalf("foreign %s was touched: %q %v", tc.lock, data, err)
+			}
+			os.Remove(lock) // the foreign process finishes
+			if _, err := r2.Dirty(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r2.Commit(context.Background(), "Recover", alice); err != nil && !errors.Is(err, ErrNothingToCommit) {
+				t.Fatal(err)
+			}
+			assertNoLeftovers(t, dir)
+			assertClean(t, dir)
 		})
 	}
 }
@@ -211,31 +290,4 @@ func TestChildLoad(t *testing.T) {
 
 func errorsIsNothing(err error) bool {
 	return err != nil && strings.Contains(err.Error(), ErrNothingToCommit.Error())
-}
-
-// A lock file created by a process that died before noting it is
-// recognized as stale by its creation time; one a live git created well
-// before the dead process's attempt is left alone.
-func TestJournalIntentOnly(t *testing.T) {
-	r, dir := newRepo(t)
-	r.wait = 50 * time.Millisecond
-	writeFile(t, dir, "a.md", "a\n")
-	lock := filepath.Join(dir, ".git", "index.lock")
-
-	// Foreign: the lock is older than the attempt.
-	os.WriteFile(lock, nil, 0o644)
-	old := time.Now().Add(-time.Minute)
-	os.Chtimes(lock, old, old)
-	time.Sleep(30 * time.Millisecond) // the ctime must precede the attempt by more than the clock slack
-	os.WriteFile(r.journalPath(), []byte(fmt.Sprintf("intent %d %s\n", time.Now().UnixNano(), lock)), 0o644)
-	if _, err := r.Commit(context.Background(), "m", alice); err == nil {
-		t.Fatal("commit removed a lock file that predates the dead process's attempt")
-	}
-	os.Remove(lock)
-
-	// Ours: created right after the attempt.
-	os.WriteFile(r.journalPath(), []byte(fmt.Sprintf("intent %d %s\n", time.Now().UnixNano(), lock)), 0o644)
-	os.WriteFile(lock, nil, 0o644)
-	mustCommit(t, r, "m")
-	assertClean(t, dir)
 }

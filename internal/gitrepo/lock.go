@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -57,29 +58,97 @@ func (l *fileLocker) Lock(ctx context.Context) (func(), error) {
 // exclusively). Git and simple-git honour them, so holding index.lock and the
 // branch's lock keeps a concurrent git CLI out of the way.
 type gitLock struct {
+	r      *Repo
 	target string
 	f      *os.File
 }
 
+// A lock file must be recognizable as ours after a crash at any moment,
+// without ever mistaking one a live git process holds for ours:
+//
+//  1. a temporary file with a unique name is created and journaled
+//     ("tmp"); a crash leaves at most that file, which recovery deletes;
+//  2. the file's identity (device, inode and birth time: what writing or
+//     renaming the file does not change) is journaled with the lock's
+//     name ("lock") before the file is renamed to the lock's name
+//     exclusively (failing if the lock exists, as git's O_EXCL does);
+//  3. the content is written and the lock renamed onto its target, or
+//     removed, and then marked "done".
+//
+// Recovery removes a lock file only when it is the very file journaled in
+// step 2: a lock file git created meanwhile is another file, even at the
+// same path and even on an inode number since reused (its birth time
+// differs). A file system where the exclusive rename is impossible (no hard
+// links) falls back to creating the lock with O_EXCL and journaling its
+// identity just after; a crash in between leaves a lock recovery will not
+// touch, reported as ErrBusy for someone to remove.
 func (r *Repo) acquireGitLock(ctx context.Context, target string) (*gitLock, error) {
 	lp := target + ".lock"
 	if err := os.MkdirAll(filepath.Dir(lp), 0o755); err != nil {
 		return nil, fmt.Errorf("gitrepo: %w", err)
 	}
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := filepath.Join(r.gitDir, "civicpress-lock-"+hex.EncodeToString(rnd[:]))
+	if err := r.journalAppend("tmp " + tmp + "\n"); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
+	if err != nil {
+		return nil, fmt.Errorf("gitrepo: create lock for %s: %w", lp, err)
+	}
+	hook("temp " + filepath.Base(lp))
+	l := &gitLock{r: r, target: target, f: f}
+	ident := lockIdentOf(f)
 	deadline := time.Now().Add(r.wait)
 	backoff := time.Millisecond
 	for {
-		// Announce the attempt first: should the process die between
-		// creating the file and recording its identity, the next lock
-		// holder can still tell the file is ours by its change time.
-		if err := r.journalAppend(fmt.Sprintf("intent %d %s\n", time.Now().UnixNano(), lp)); err != nil {
+		if err := r.journalAppend("lock " + identField(ident) + " " + lp + "\n"); err != nil {
+			f.Close()
+			os.Remove(tmp)
 			return nil, err
 		}
+		err := placeExclusive(tmp, lp)
+		if err == nil {
+			hook("created " + filepath.Base(lp))
+			return l, nil
+		}
+		if errors.Is(err, errNoLinks) {
+			f.Close()
+			os.Remove(tmp)
+			return r.createGitLock(ctx, target, deadline)
+		}
+		if !errors.Is(err, os.ErrExist) {
+			f.Close()
+			os.Remove(tmp)
+			return nil, fmt.Errorf("gitrepo: create %s: %w", lp, err)
+		}
+		// Someone else holds it. Retire the line now, while our file still
+		// exists (so its inode cannot have gone to that someone's lock).
+		if err := r.journalAppend("done " + lp + "\n"); err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return nil, err
+		}
+		if err := waitLock(ctx, lp, deadline, &backoff); err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return nil, err
+		}
+	}
+}
+
+// createGitLock takes the lock by creating it with O_EXCL, as git does, on
+// file systems without hard links.
+func (r *Repo) createGitLock(ctx context.Context, target string, deadline time.Time) (*gitLock, error) {
+	lp := target + ".lock"
+	backoff := time.Millisecond
+	for {
 		f, err := os.OpenFile(lp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
 		if err == nil {
 			hook("created " + filepath.Base(lp))
-			l := &gitLock{target: target, f: f}
-			if err := r.journalLock(l); err != nil {
+			l := &gitLock{r: r, target: target, f: f}
+			if err := r.journalAppend("lock " + identField(lockIdentOf(f)) + " " + lp + "\n"); err != nil {
 				l.rollback()
 				return nil, err
 			}
@@ -88,19 +157,51 @@ func (r *Repo) acquireGitLock(ctx context.Context, target string) (*gitLock, err
 		if !errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("gitrepo: create %s: %w", lp, err)
 		}
-		if err := r.journalAppend("failed - " + lp + "\n"); err != nil {
+		if err := waitLock(ctx, lp, deadline, &backoff); err != nil {
 			return nil, err
 		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%w: %s exists; another git process is running, or one crashed and the file must be removed", ErrBusy, lp)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("gitrepo: waiting for %s: %w", lp, ctx.Err())
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 50*time.Millisecond)
 	}
+}
+
+func waitLock(ctx context.Context, lp string, deadline time.Time, backoff *time.Duration) error {
+	if time.Now().After(deadline) {
+		return fmt.Errorf("%w: %s exists; another git process is running, or one crashed and the file must be removed", ErrBusy, lp)
+	}
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("gitrepo: waiting for %s: %w", lp, ctx.Err())
+	case <-time.After(*backoff):
+	}
+	*backoff = min(*backoff*2, 50*time.Millisecond)
+	return nil
+}
+
+// identField keeps an unknown identity one field wide in the journal.
+func identField(id string) string {
+	if id == "" {
+		return "-"
+	}
+	return id
+}
+
+// errNoLinks reports a file system without hard links.
+var errNoLinks = errors.New("gitrepo: file system has no hard links")
+
+// linkExclusive moves tmp to dst unless dst exists: a hard link fails when
+// its name is taken.
+func linkExclusive(tmp, dst string) error {
+	if err := os.Link(tmp, dst); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return err
+		}
+		if _, serr := os.Lstat(dst); serr == nil {
+			return &os.LinkError{Op: "link", Old: tmp, New: dst, Err: os.ErrExist}
+		}
+		return fmt.Errorf("%w: %w", errNoLinks, err)
+	}
+	// Should this fail, tmp stays journaled and recovery removes it.
+	_ = os.Remove(tmp)
+	return nil
 }
 
 func (l *gitLock) lockPath() string { return l.target + ".lock" }
@@ -114,22 +215,33 @@ func (l *gitLock) commit(data []byte, sync bool) error {
 	if cerr := l.f.Close(); err == nil {
 		err = cerr
 	}
+	hook("wrote " + filepath.Base(l.lockPath()))
 	if err == nil {
 		err = os.Rename(l.lockPath(), l.target)
 	}
 	if err != nil {
 		os.Remove(l.lockPath())
+		l.done()
 		return fmt.Errorf("gitrepo: write %s: %w", l.target, err)
 	}
+	hook("renamed " + filepath.Base(l.lockPath()))
 	if sync {
 		syncDir(filepath.Dir(l.target))
 	}
+	l.done()
 	return nil
 }
 
 func (l *gitLock) rollback() {
 	l.f.Close()
 	os.Remove(l.lockPath())
+	l.done()
+}
+
+// done retires the lock's journal line: the file under its identity is
+// gone from the lock's name, and must not be looked for there again.
+func (l *gitLock) done() {
+	_ = l.r.journalAppend("done " + l.lockPath() + "\n")
 }
 
 func syncDir(dir string) {
@@ -142,19 +254,12 @@ func syncDir(dir string) {
 // The commit journal lets the next lock holder clean up after a process
 // that died mid-commit: it names the git lock files that process created
 // (with their identity, so a lock file since taken by a live git process is
-// left alone) and the paths whose index entries may lag behind HEAD. It is
+// left alone; see acquireGitLock), their temporary files, and the paths
+// whose index entries may lag behind HEAD. It is
 // one long-lived file, emptied rather than deleted, because creating files
 // is the most expensive thing a commit does on many file systems.
 // Only the holder of the repository lock touches it.
 func (r *Repo) journalPath() string { return filepath.Join(r.gitDir, "civicpress-commit.journal") }
-
-func (r *Repo) journalLock(l *gitLock) error {
-	fi, err := l.f.Stat()
-	if err != nil {
-		return fmt.Errorf("gitrepo: journal: %w", err)
-	}
-	return r.journalAppend("lock " + fileIdentOf(fi).String() + " " + l.lockPath() + "\n")
-}
 
 func (r *Repo) journalFile() (*os.File, error) {
 	if r.jf == nil {
@@ -207,34 +312,22 @@ func (r *Repo) readJournal() (paths []string, err error) {
 	if _, err := f.ReadAt(data, 0); err != nil {
 		return nil, fmt.Errorf("gitrepo: journal: %w", err)
 	}
-	type lockNote struct {
-		intent int64  // last attempt to create it, unix ns
-		ident  string // identity once created
-	}
-	locks := map[string]*lockNote{}
-	note := func(lp string) *lockNote {
-		if locks[lp] == nil {
-			locks[lp] = &lockNote{}
-		}
-		return locks[lp]
-	}
+	locks := map[string]string{} // lock path -> identity of our file
+	var tmps []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
 		kind, rest, _ := strings.Cut(sc.Text(), " ")
-		a, lp, ok := strings.Cut(rest, " ")
-		switch {
-		case kind == "intent" && ok:
-			t, err := strconv.ParseInt(a, 10, 64)
-			if err == nil {
-				n := note(lp)
-				n.intent, n.ident = t, ""
+		switch kind {
+		case "tmp":
+			tmps = append(tmps, rest)
+		case "lock":
+			if id, lp, ok := strings.Cut(rest, " "); ok {
+				locks[lp] = id
 			}
-		case kind == "failed" && ok:
-			note(lp).intent = 0 // that attempt found the file taken
-		case kind == "lock" && ok:
-			note(lp).ident = a
-		case kind == "path":
+		case "done":
+			delete(locks, rest)
+		case "path":
 			paths = append(paths, rest)
 		}
 	}
@@ -242,24 +335,20 @@ func (r *Repo) readJournal() (paths []string, err error) {
 		return nil, fmt.Errorf("gitrepo: journal: %w", err)
 	}
 	r.joff = fi.Size() // keep the lines until their paths are re-synced
-	for lp, n := range locks {
-		fi, err := os.Lstat(lp)
-		if err != nil {
-			continue
+	for lp, id := range locks {
+		if id == "-" || lockIdentAt(lp) != id {
+			continue // gone, or another process's lock
 		}
-		ours := n.ident != "" && fileIdentOf(fi).String() == n.ident
-		if n.ident == "" && n.intent != 0 {
-			// Died between creating the file and noting its identity (a
-			// window of microseconds): the file is ours if it appeared
-			// right after the attempt, allowing for the coarse clock file
-			// systems stamp files with. One a live git made later is not.
-			ct := changeTime(fi).UnixNano()
-			ours = ct >= n.intent-int64(20*time.Millisecond) && ct <= n.intent+int64(500*time.Millisecond)
+		if err := os.Remove(lp); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("gitrepo: remove stale %s: %w", lp, err)
 		}
-		if ours {
-			if err := os.Remove(lp); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return nil, fmt.Errorf("gitrepo: remove stale %s: %w", lp, err)
-			}
+	}
+	for _, tmp := range tmps {
+		if filepath.Dir(tmp) != r.gitDir || !strings.HasPrefix(filepath.Base(tmp), "civicpress-lock-") {
+			continue // not a name this package makes
+		}
+		if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("gitrepo: remove stale %s: %w", tmp, err)
 		}
 	}
 	return paths, nil

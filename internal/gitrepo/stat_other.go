@@ -5,7 +5,6 @@ package gitrepo
 import (
 	"fmt"
 	"os"
-	"time"
 )
 
 type fileIdent struct {
@@ -30,5 +29,3 @@ func statMatches(e *idxEntry, fi os.FileInfo) bool {
 	fillStat(&want, fi)
 	return e.size == want.size && e.mtimeS == want.mtimeS && e.mtimeN == want.mtimeN
 }
-
-func changeTime(fi os.FileInfo) time.Time { return fi.ModTime() }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"syscall"
-	"time"
 )
 
 // fileIdent identifies one version of a file: git replaces files by rename,
@@ -53,13 +52,4 @@ func statMatches(e *idxEntry, fi os.FileInfo) bool {
 	return e.size == want.size && e.mtimeS == want.mtimeS && e.mtimeN == want.mtimeN &&
 		e.ctimeS == want.ctimeS && e.ctimeN == want.ctimeN &&
 		e.ino == want.ino && e.uid == want.uid && e.gid == want.gid
-}
-
-// changeTime is the inode change time: when the file was created or last
-// renamed or modified.
-func changeTime(fi os.FileInfo) time.Time {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return time.Unix(ctime(st))
-	}
-	return fi.ModTime()
 }
