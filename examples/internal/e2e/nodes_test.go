@@ -40,14 +40,21 @@ func missing(md string, typed []string) []string {
 	return out
 }
 
-// TestRealtimeNodes (PostgreSQL, issue 8 §3): two standalone-realtime nodes
+// TestRealtimeNodes (issue 8 §3; on SQLite too, where cluster.enabled: true
+// shares rooms through the same log in the SQLite file): two standalone-realtime nodes
 // serve one record; clients on different nodes converge; one node is
 // killed with SIGKILL while everyone types, its clients reconnect to the
 // other node, and nothing anyone typed is lost, neither on the survivor nor
 // in the database (a third node started afterwards serves all of it).
 func TestRealtimeNodes(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) { testRealtimeNodes(t, b) })
+	}
+}
+
+func testRealtimeNodes(t *testing.T, b backend) {
 	needBinaries(t)
-	dbURL := postgresDB(t)
+	dbURL := b.url(t)
 	dir := filepath.Join(t.TempDir(), "project")
 	writeRealtimeConfig(t, dir, clusterYML)
 	_, api := startAPI(t, dir, dbURL)
