@@ -220,7 +220,7 @@ func (r *Records) List(ctx context.Context, actor *User, o ListOptions) (*Record
 	default:
 		return nil, invalid(CodeValidation, FieldError{Field: "sort", Message: "sort must be one of created_desc, updated_desc, title_asc, title_desc"})
 	}
-	rows, total, err := c.db.Q().ListRecords(ctx, store.RecordFilter{Types: o.Types, Statuses: o.Statuses, Sort: o.Sort,
+	rows, total, err := c.listRows(ctx, store.RecordFilter{Types: o.Types, Statuses: o.Statuses, Sort: o.Sort,
 		Limit: normLimit(o.Limit, 50, 1000), Offset: max(o.Offset, 0)})
 	if err != nil {
 		return nil, err

@@ -465,3 +465,141 @@ func FuzzSearchQuery(f *testing.F) {
 		snippet(q, pq.matcher())
 	})
 }
+
+// setCountCache turns the per-generation count cache on or off.
+func setCountCache(c *Core, on bool) {
+	c.rec.suggest.counts.mu.Lock()
+	c.rec.suggest.counts.off = !on
+	c.rec.suggest.counts.mu.Unlock()
+}
+
+// TestSearchCachedEqualsUncached runs every corpus query, page by page in
+// every order, with the count and body-tier caches and without them: the
+// same hits in the same order and the same totals.
+func TestSearchCachedEqualsUncached(t *testing.T) {
+	forBackends(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		f := newFixture(t, b, false)
+		loadCorpus(t, f)
+		s := f.c.Search()
+		type page struct {
+			ids   []string
+			total int
+		}
+		run := func(sq SearchQuery) page {
+			res, err := s.Query(ctx, nil, sq)
+			if err != nil {
+				t.Fatalf("%+v: %v", sq, err)
+			}
+			p := page{total: res.Total}
+			for _, h := range res.Hits {
+				p.ids = append(p.ids, h.Record.ID)
+			}
+			return p
+		}
+		for _, cq := range corpusQueries {
+			for _, sort := range []string{SortRelevance, SortTitleAsc} {
+				for _, pg := range []struct{ limit, offset int }{{1000, 0}, {3, 0}, {3, 3}, {2, 7}, {5, 20}} {
+					sq := SearchQuery{Query: cq.q, Types: cq.types, Statuses: cq.statuses, Sort: sort, Limit: pg.limit, Offset: pg.offset}
+					setCountCache(f.c, false)
+					want := run(sq)
+					setCountCache(f.c, true)
+					first, again := run(sq), run(sq)
+					if !slices.Equal(first.ids, want.ids) || first.total != want.total || !slices.Equal(again.ids, want.ids) || again.total != want.total {
+						t.Errorf("%+v: uncached %v, cached %v then %v", sq, want, first, again)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestSearchAndListFollowIndexChanges checks that cached totals and
+// rankings never outlive the index state they were computed from, whether
+// the change comes from this Core or from another program writing the
+// database (here a second connection writing index rows directly).
+func TestSearchAndListFollowIndexChanges(t *testing.T) {
+	forBackends(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		f := newFixture(t, b, false)
+		loadCorpus(t, f)
+		s, r := f.c.Search(), f.c.Records()
+		total := func(q string) (int, []string) {
+			res, err := s.Query(ctx, nil, SearchQuery{Query: q, Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, h := range res.Hits {
+				ids = append(ids, h.Record.ID)
+			}
+			return res.Total, ids
+		}
+		listed := func() int {
+			l, err := r.List(ctx, nil, ListOptions{Limit: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l.Total
+		}
+		n0, _ := total("noise")
+		if n, _ := total("noise"); n != n0 {
+			t.Fatalf("repeat: %d then %d", n0, n)
+		}
+		l0 := listed()
+
+		// A change through this Core.
+		if _, err := r.Update(ctx, f.admin, "rec-trees", Changes{Title: ptr("Noise Canopy")}); err != nil {
+			t.Fatal(err)
+		}
+		n1, ids := total("noise")
+		if n1 != n0+1 || !slices.Contains(ids, "rec-trees") {
+			t.Fatalf("after update: %d (was %d) %v", n1, n0, ids)
+		}
+		if _, err := r.Archive(ctx, f.admin, "rec-trees"); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := total("noise"); n != n0 {
+			t.Fatalf("after archive: %d, want %d", n, n0)
+		}
+
+		// A change by another program: index rows written on a connection
+		// of its own.
+		other, err := store.Open(ctx, store.Options{URL: f.cfg.DatabaseURL, SQLitePath: f.c.paths.SQLitePath})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		now := time.Now().UTC()
+		row := &store.RecordRow{ID: "rec-foreign", Title: "Noise Walls", Type: "bylaw", Status: "published",
+			Content: "Sound barriers.", Path: "records/bylaw/2025/rec-foreign.md", CreatedAt: now, UpdatedAt: now}
+		if err := other.Q().UpsertRecord(ctx, row, false); err != nil {
+			t.Fatal(err)
+		}
+		if n := listed(); n != l0+1 { // archived records stay listed
+			t.Fatalf("list total after a foreign insert: %d, want %d", n, l0+1)
+		}
+		doc := &store.SearchDoc{RecordID: row.ID, RecordType: row.Type, Title: tokenText(row.Title), Content: tokenText(row.Content),
+			UpdatedAt: now, Status: "published"}
+		if b.Name == "postgres" {
+			doc.TSV = tsvectorText(row.Title, "", row.Content)
+		}
+		if err := other.Q().UpsertSearchDoc(ctx, doc); err != nil {
+			t.Fatal(err)
+		}
+		n2, ids := total("noise")
+		if n2 != n0+1 || len(ids) == 0 || ids[0] != "rec-foreign" {
+			// Two title tokens: the shortest title holding "noise".
+			t.Fatalf("after a foreign write: %d (want %d) %v", n2, n0+1, ids)
+		}
+		if err := other.Q().DeleteRecord(ctx, row.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n, ids := total("noise"); n != n0 || slices.Contains(ids, "rec-foreign") {
+			t.Fatalf("after a foreign delete: %d %v", n, ids)
+		}
+		if n := listed(); n != l0 {
+			t.Fatalf("list total after the foreign delete: %d, want %d", n, l0)
+		}
+	})
+}

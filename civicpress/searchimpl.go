@@ -37,28 +37,79 @@ func (s *Search) Query(ctx context.Context, actor *User, q SearchQuery) (*Search
 	} else {
 		spec.Match, spec.TitleMatch = pq.fts5(), pq.fts5Title()
 	}
-	if q.Facets {
-		counts, err := c.db.Q().SearchCounts(ctx, spec)
-		if err != nil {
-			return nil, err
+	db := c.db.Q()
+	cache := &c.rec.suggest.counts
+	gen, cacheable := cache.generation(ctx, db, store.GenSearch)
+	// The counts of the query with its filters: the total, and when asked
+	// for, the counts per type and status (summed, they are the total).
+	filtered := len(q.Types) > 0 || len(q.Statuses) > 0
+	key := countKey("search", spec.Match, "", q.Types, q.Statuses)
+	ent := cache.get(key, gen, cacheable)
+	if ent.total < 0 || q.Facets && ent.facets == nil {
+		if filtered && !q.Facets {
+			// The unfiltered query's facets, when known, hold any filter's total.
+			if all := cache.get(countKey("search", spec.Match, "", nil, nil), gen, cacheable); all.facets != nil {
+				ent.total = 0
+				for _, g := range all.facets {
+					if (len(q.Types) == 0 || slices.Contains(q.Types, g.Type)) && (len(q.Statuses) == 0 || slices.Contains(q.Statuses, g.Status)) {
+						ent.total += g.Count
+					}
+				}
+			}
 		}
+		switch {
+		case q.Facets:
+			counts, err := db.SearchCounts(ctx, spec)
+			if err != nil {
+				return nil, err
+			}
+			ent.facets, ent.total = counts, 0
+			for _, g := range counts {
+				ent.total += g.Count
+			}
+		case ent.total < 0:
+			n, err := db.SearchTotal(ctx, spec)
+			if err != nil {
+				return nil, err
+			}
+			ent.total = n
+		}
+		cache.put(key, ent, cacheable)
+	}
+	res.Total = ent.total
+	if q.Facets {
 		types, statuses := map[string]int{}, map[string]int{}
-		for _, g := range counts {
-			res.Total += g.Count
+		for _, g := range ent.facets {
 			types[g.Type] += g.Count
 			statuses[g.Status] += g.Count
 		}
 		res.Facets.Types, res.Facets.Statuses = facetList(types), facetList(statuses)
-	} else {
-		var err error
-		if res.Total, err = c.db.Q().SearchTotal(ctx, spec); err != nil {
-			return nil, err
+	}
+	relevance := q.Sort == "" || q.Sort == SortRelevance
+	if relevance && res.Total > spec.Filter.Offset {
+		// The title tier's size, with the filters.
+		titleKey := countKey("search-title", "", spec.TitleMatch, q.Types, q.Statuses)
+		tt := cache.get(titleKey, gen, cacheable)
+		if tt.titleTotal < 0 {
+			n, err := db.SearchTitleTotal(ctx, spec)
+			if err != nil {
+				return nil, err
+			}
+			tt.titleTotal = n
+			cache.put(titleKey, tt, cacheable)
 		}
+		spec.TitleTotal = &tt.titleTotal
 	}
 	if res.Total <= spec.Filter.Offset {
 		return res, nil
 	}
-	hits, err := c.db.Q().SearchRecords(ctx, spec)
+	var hits []store.SearchHit
+	var err error
+	if relevance {
+		hits, err = c.rankedPage(ctx, db, spec, gen, cacheable)
+	} else {
+		hits, err = db.SearchRecords(ctx, spec)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +122,7 @@ func (s *Search) Query(ctx context.Context, actor *User, q SearchQuery) (*Search
 			Snippet: snippet(rec.Content, match), Title: highlight(rec.Title, match)})
 	}
 	if actor != nil && len(ids) > 0 {
-		has, err := c.db.Q().DraftIDs(ctx, ids)
+		has, err := db.DraftIDs(ctx, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -80,6 +131,27 @@ func (s *Search) Query(ctx context.Context, actor *User, q SearchQuery) (*Search
 		}
 	}
 	return res, nil
+}
+
+// rankedPage is a relevance page: the title tier's part read in its index
+// order, then the body tier's from its cached head.
+func (c *Core) rankedPage(ctx context.Context, db store.Q, spec store.SearchSpec, gen int64, cacheable bool) ([]store.SearchHit, error) {
+	titleTotal, off, limit := *spec.TitleTotal, spec.Filter.Offset, spec.Filter.Limit
+	var hits []store.SearchHit
+	if off < titleTotal {
+		var err error
+		if hits, err = db.SearchTitleTier(ctx, spec, limit, off); err != nil {
+			return nil, err
+		}
+	}
+	if rest := limit - len(hits); rest > 0 && off+len(hits) >= titleTotal {
+		more, err := c.bodyTier(ctx, db, spec, gen, cacheable, rest, max(0, off-titleTotal))
+		if err != nil {
+			return nil, err
+		}
+		hits = append(hits, more...)
+	}
+	return db.HitRecords(ctx, hits)
 }
 
 func facetList(m map[string]int) []FacetCount {
@@ -105,6 +177,10 @@ const suggestTTL = 30 * time.Second
 
 type suggestCache struct {
 	gen atomic.Uint64 // bumped when the index changes
+
+	// counts caches search and list totals per index generation (it
+	// lives here, with the other derived search state of a Core).
+	counts countCache
 
 	mu       sync.Mutex
 	builtGen uint64

@@ -234,10 +234,11 @@ func (f RecordFilter) where(alias string) (string, []any) {
 }
 
 // kindRank is upstream's list priority from metadata.kind (regular records
-// first, then chapters, then roots), written exactly as the indexes have it.
+// first, then chapters, then roots), written exactly as the indexes have it
+// (PostgreSQL: the generated column civicgo_kind = civicgo_kind_rank(metadata)).
 func (q Q) kindRank(alias string) string {
 	if q.dialect == Postgres {
-		return "civicgo_kind_rank(" + alias + "metadata)"
+		return alias + "civicgo_kind"
 	}
 	m := alias + "metadata"
 	return "(CASE WHEN json_valid(" + m + ") THEN (CASE json_extract(" + m + ", '$.kind') WHEN 'root' THEN 3 WHEN 'chapter' THEN 2 ELSE 1 END) ELSE 1 END)"
@@ -267,22 +268,36 @@ func (q Q) orderBy(sort, alias string) string {
 // ListRecords returns a page of rows in upstream's list order (kind
 // priority, then the sort) and the number matching the filter.
 func (q Q) ListRecords(ctx context.Context, f RecordFilter) ([]RecordRow, int, error) {
+	total, err := q.CountListed(ctx, f)
+	if err != nil || total == 0 || f.Offset >= total {
+		return nil, total, err
+	}
+	rs, err := q.ListPage(ctx, f)
+	return rs, total, err
+}
+
+// CountListed counts the rows a list with filter f pages through.
+func (q Q) CountListed(ctx context.Context, f RecordFilter) (int, error) {
 	where, args := f.where("")
 	var total int
-	if err := q.idb.QueryRowContext(ctx, "SELECT count(*) FROM records WHERE "+where, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	if total == 0 || f.Offset >= total {
-		return nil, total, nil
-	}
-	query := "SELECT " + recordColumns + " FROM records WHERE " + where +
-		" ORDER BY " + q.kindRank("") + " ASC, " + q.orderBy(f.Sort, "") + " LIMIT ? OFFSET ?"
+	err := q.idb.QueryRowContext(ctx, "SELECT count(*) FROM records WHERE "+where, args...).Scan(&total)
+	return total, err
+}
+
+// ListPage returns the page f.Offset, f.Limit of the list with filter f.
+// The page is found on the sort's index alone (it holds the filter
+// columns: 20251101000001 migrations), so a deep page skips index entries,
+// not table rows, and only the page's rows are read whole.
+func (q Q) ListPage(ctx context.Context, f RecordFilter) ([]RecordRow, error) {
+	where, args := f.where("")
+	order := q.kindRank("") + " ASC, " + q.orderBy(f.Sort, "")
+	query := "SELECT " + recordColumns + " FROM records WHERE id IN (SELECT id FROM records WHERE " + where +
+		" ORDER BY " + order + " LIMIT ? OFFSET ?) ORDER BY " + order
 	rows, err := q.idb.QueryContext(ctx, query, append(args, f.Limit, f.Offset)...)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	rs, err := scanRecords(rows)
-	return rs, total, err
+	return scanRecords(rows)
 }
 
 // TypeStatusCount is one (type, status) group.

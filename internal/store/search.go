@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -83,6 +81,9 @@ type SearchSpec struct {
 	Match      string
 	TitleMatch string
 	Filter     RecordFilter // Types, Statuses, Sort ("relevance" or a list sort), Limit, Offset
+	// TitleTotal is the number of title matches with the filters
+	// (SearchTitleTotal) when the caller already knows it; nil counts them.
+	TitleTotal *int
 }
 
 // SearchHit is a matching record row with how it matched.
@@ -96,52 +97,84 @@ type SearchHit struct {
 // without one count as published, as upstream's facets report them.
 const searchStatus = "coalesce(si.civicgo_status, 'published')"
 
+// titleKeyMask extracts the search_index id from a title-tier key (see
+// the 20251101000001 migrations): id = mask - (key & mask).
+const titleKeyMask = "1099511627775"
+
 // searchFrom returns the FROM/WHERE part shared by the page and the counts:
 // the full-text match and the filters, on the search entries alone
-// (records that are archived or internal_only have no search entry).
-func (q Q) searchFrom(s SearchSpec) (string, []any) {
-	var conds []string
-	args := []any{s.Match}
-	if len(s.Filter.Types) > 0 {
-		conds = append(conds, "si.record_type IN (?)")
-		args = append(args, bun.In(s.Filter.Types))
-	}
-	if len(s.Filter.Statuses) > 0 {
-		conds = append(conds, searchStatus+" IN (?)")
-		args = append(args, bun.In(s.Filter.Statuses))
-	}
-	where := ""
-	for _, c := range conds {
-		where += " AND " + c
-	}
+// (records that are archived or internal_only have no search entry). On
+// SQLite "si" is the narrow civicgo_search_meta row of the entry, joined
+// when there are filters or withMeta asks for it.
+func (q Q) searchFrom(s SearchSpec, withMeta bool) (string, []any) {
+	where, args := searchFilters(s.Filter, "si.record_type", searchStatus)
+	args = append([]any{s.Match}, args...)
 	if q.dialect == Postgres {
 		return "FROM search_index si WHERE si.civicgo_tsv @@ ?::tsquery" + where, args
 	}
-	// On SQLite "si" is the narrow civicgo_search_meta row of the entry.
+	if where == "" && !withMeta {
+		return "FROM search_index_fts5 WHERE search_index_fts5 MATCH ?", args
+	}
 	return "FROM search_index_fts5 JOIN civicgo_search_meta si ON si.rowid = search_index_fts5.rowid " +
 		"WHERE search_index_fts5 MATCH ?" + where, args
 }
 
+func searchFilters(f RecordFilter, typeCol, statusCol string) (string, []any) {
+	where := ""
+	var args []any
+	if len(f.Types) > 0 {
+		where += " AND " + typeCol + " IN (?)"
+		args = append(args, bun.In(f.Types))
+	}
+	if len(f.Statuses) > 0 {
+		where += " AND " + statusCol + " IN (?)"
+		args = append(args, bun.In(f.Statuses))
+	}
+	return where, args
+}
+
+// titleFrom is searchFrom for the title matches, on the title-tier index
+// (SQLite: the civicgo_search_title FTS5 table; PostgreSQL:
+// civicgo_search_titles), whose key orders the tier.
+func (q Q) titleFrom(s SearchSpec) (from string, args []any, key, entryID string) {
+	if q.dialect == Postgres {
+		where, fargs := searchFilters(s.Filter, "t.record_type", "t.status")
+		return "FROM civicgo_search_titles t WHERE t.tsv @@ ?::tsquery" + where, append([]any{s.TitleMatch}, fargs...), "t.k", "t.si_id"
+	}
+	key = "civicgo_search_title.rowid"
+	entryID = titleKeyMask + " - (" + key + " & " + titleKeyMask + ")"
+	where, fargs := searchFilters(s.Filter, "si.record_type", searchStatus)
+	from = "FROM civicgo_search_title"
+	if where != "" {
+		from += " JOIN civicgo_search_meta si ON si.si_rowid = " + entryID
+	}
+	return from + " WHERE civicgo_search_title MATCH ?" + where, append([]any{s.TitleMatch}, fargs...), key, entryID
+}
+
 // SearchRecords returns one page of matching records in the spec's order.
-// Relevance puts the records whose title matches the query first, ranked by
-// how well the title matches, then the others ranked by how well the whole
-// record matches (SQLite: FTS5 bm25 with titles weighted 10, tags 4, body
-// 1; PostgreSQL: ts_rank with weights A/B/C); recency breaks ties. Orders
-// are computed on narrow rows and only the page's records are read whole.
+// Relevance puts the records whose title matches the query first, fewer
+// title tokens first (the query is more of the title) then the newer
+// entry, read in that order from the title-tier index without ranking
+// every match; then, when the page reaches past them, the others ranked by
+// how well the whole record matches (SearchBodyTier). Orders are computed
+// on narrow rows and only the page's records are read whole.
 func (q Q) SearchRecords(ctx context.Context, s SearchSpec) ([]SearchHit, error) {
 	var hits []SearchHit
 	var err error
-	switch {
-	case s.Filter.Sort != "relevance" && s.Filter.Sort != "":
+	if s.Filter.Sort != "relevance" && s.Filter.Sort != "" {
 		hits, err = q.searchSorted(ctx, s)
-	case q.dialect == Postgres:
-		hits, err = q.searchRankedPG(ctx, s)
-	default:
-		hits, err = q.searchRankedSQLite(ctx, s)
+	} else {
+		hits, err = q.searchRanked(ctx, s)
 	}
 	if err != nil {
 		return nil, err
 	}
+	return q.HitRecords(ctx, hits)
+}
+
+// HitRecords reads the records of hits (which name them by Record.ID),
+// leaving out hits whose record is gone.
+func (q Q) HitRecords(ctx context.Context, hits []SearchHit) ([]SearchHit, error) {
 	ids := make([]string, len(hits))
 	for i, h := range hits {
 		ids[i] = h.Record.ID
@@ -175,14 +208,14 @@ func scanHits(rows *sql.Rows, titleHit bool) ([]SearchHit, error) {
 
 // searchSorted orders the matches by a list order (records' own columns).
 func (q Q) searchSorted(ctx context.Context, s SearchSpec) ([]SearchHit, error) {
-	from, args := q.searchFrom(s)
+	from, args := q.searchFrom(s, false)
 	if q.dialect == Postgres {
 		from = strings.Replace(from, "FROM search_index si", "FROM search_index si JOIN records r ON r.id = si.record_id", 1)
 	} else {
-		from = strings.Replace(from, "JOIN civicgo_search_meta si ON si.rowid = search_index_fts5.rowid",
-			"JOIN civicgo_search_meta si ON si.rowid = search_index_fts5.rowid JOIN records r ON r.id = si.record_id", 1)
+		from = strings.Replace(from, "FROM search_index_fts5", "FROM search_index_fts5 JOIN search_index sx ON sx.id = search_index_fts5.rowid "+
+			"JOIN records r ON r.id = sx.record_id", 1)
 	}
-	rows, err := q.idb.QueryContext(ctx, "SELECT si.record_id, 0 "+from+" ORDER BY "+q.kindRank("r.")+" ASC, "+
+	rows, err := q.idb.QueryContext(ctx, "SELECT r.id, 0 "+from+" ORDER BY "+q.kindRank("r.")+" ASC, "+
 		q.orderBy(s.Filter.Sort, "r.")+" LIMIT ? OFFSET ?", append(args, s.Filter.Limit, s.Filter.Offset)...)
 	if err != nil {
 		return nil, err
@@ -190,110 +223,84 @@ func (q Q) searchSorted(ctx context.Context, s SearchSpec) ([]SearchHit, error) 
 	return scanHits(rows, false)
 }
 
-// searchRankedPG ranks in one query: title matches by the rank of their
-// title (weight A lexemes), then the rest by the rank of the whole entry.
-func (q Q) searchRankedPG(ctx context.Context, s SearchSpec) ([]SearchHit, error) {
-	from, args := q.searchFrom(s)
-	query := "SELECT si.record_id, hit, CASE WHEN hit THEN ts_rank(ts_filter(si.civicgo_tsv, '{a}'), ?::tsquery) " +
-		"ELSE ts_rank(si.civicgo_tsv, ?::tsquery) END AS score FROM (SELECT si.*, " +
-		"(ts_filter(si.civicgo_tsv, '{a}') @@ ?::tsquery) AS hit " + from + ") si " +
-		"ORDER BY hit DESC, score DESC, si.updated_at DESC, si.record_id ASC LIMIT ? OFFSET ?"
-	all := append([]any{s.Match, s.Match, s.TitleMatch}, args...)
-	rows, err := q.idb.QueryContext(ctx, query, append(all, s.Filter.Limit, s.Filter.Offset)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []SearchHit
-	for rows.Next() {
-		var h SearchHit
-		var hit any
-		if err := rows.Scan(&h.Record.ID, &hit, &h.Score); err != nil {
+// searchRanked is the relevance order in two tiers: the title matches
+// from the title-tier index, in its key order, then only when they do not
+// fill the page, the other matches ranked by score.
+func (q Q) searchRanked(ctx context.Context, s SearchSpec) ([]SearchHit, error) {
+	titleTotal := 0
+	if s.TitleTotal != nil {
+		titleTotal = *s.TitleTotal
+	} else {
+		var err error
+		if titleTotal, err = q.SearchTitleTotal(ctx, s); err != nil {
 			return nil, err
 		}
-		h.TitleHit = truthyDB(hit)
-		out = append(out, h)
-	}
-	return out, rows.Err()
-}
-
-// searchRankedSQLite ranks in two tiers, so a query matching thousands of
-// records scores only what the page needs: the title matches (ranked by
-// FTS5 on the title-only query), and only when they do not fill the page,
-// the other matches (ranked by bm25 of the whole query).
-func (q Q) searchRankedSQLite(ctx context.Context, s SearchSpec) ([]SearchHit, error) {
-	filtered := len(s.Filter.Types) > 0 || len(s.Filter.Statuses) > 0
-	// tier runs one ranked query; match is the MATCH text, exclude an
-	// optional "rowid NOT IN" of the title matches.
-	tier := func(match string, exclude bool, limit, offset int, titleHit bool) ([]SearchHit, error) {
-		spec := s
-		spec.Match = match
-		from, args := q.searchFrom(spec)
-		if !filtered {
-			from, args = "FROM search_index_fts5 WHERE search_index_fts5 MATCH ?", []any{match}
-		}
-		if exclude {
-			from += " AND search_index_fts5.rowid NOT IN (SELECT rowid FROM search_index_fts5 WHERE search_index_fts5 MATCH ?)"
-			args = append(args, s.TitleMatch)
-		}
-		rows, err := q.idb.QueryContext(ctx, "SELECT search_index_fts5.rowid, -bm25(search_index_fts5, 0.0, 0.0, 10.0, 1.0, 4.0, 0.0) AS score "+
-			from+" ORDER BY score DESC, search_index_fts5.rowid DESC LIMIT ? OFFSET ?", append(args, limit, offset)...)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		var out []SearchHit
-		for rows.Next() {
-			var rowid int64
-			h := SearchHit{TitleHit: titleHit}
-			if err := rows.Scan(&rowid, &h.Score); err != nil {
-				return nil, err
-			}
-			h.Record.ID = strconv.FormatInt(rowid, 10) // resolved below
-			out = append(out, h)
-		}
-		return out, rows.Err()
-	}
-	titleTotal, err := q.searchCount(ctx, s, s.TitleMatch, filtered)
-	if err != nil {
-		return nil, err
 	}
 	var hits []SearchHit
 	if s.Filter.Offset < titleTotal {
-		if hits, err = tier(s.TitleMatch, false, s.Filter.Limit, s.Filter.Offset, true); err != nil {
+		var err error
+		if hits, err = q.SearchTitleTier(ctx, s, s.Filter.Limit, s.Filter.Offset); err != nil {
 			return nil, err
 		}
 	}
-	if rest := s.Filter.Limit - len(hits); rest > 0 {
-		more, err := tier(s.Match, true, rest, max(0, s.Filter.Offset-titleTotal), false)
-		if err != nil {
-			return nil, err
-		}
-		hits = append(hits, more...)
+	rest := s.Filter.Limit - len(hits)
+	if rest <= 0 || s.Filter.Offset+len(hits) < titleTotal {
+		return hits, nil
 	}
-	// Entries' record ids, from their narrow rows.
-	for i := range hits {
-		var id string
-		if err := q.idb.QueryRowContext(ctx, "SELECT record_id FROM civicgo_search_meta WHERE si_rowid = ?", hits[i].Record.ID).Scan(&id); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				hits[i].Record.ID = ""
-				continue
-			}
-			return nil, err
-		}
-		hits[i].Record.ID = id
+	more, err := q.SearchBodyTier(ctx, s, rest, max(0, s.Filter.Offset-titleTotal))
+	if err != nil {
+		return nil, err
 	}
-	return hits, nil
+	return append(hits, more...), nil
 }
 
-// searchCount counts the entries matching match (with the spec's filters).
-func (q Q) searchCount(ctx context.Context, s SearchSpec, match string, filtered bool) (int, error) {
-	spec := s
-	spec.Match = match
-	from, args := q.searchFrom(spec)
-	if q.dialect != Postgres && !filtered {
-		from, args = "FROM search_index_fts5 WHERE search_index_fts5 MATCH ?", []any{match}
+// SearchTitleTier returns the ids (Record.ID) of the title matches at
+// offset, limit in the tier's order (the title-tier index key).
+func (q Q) SearchTitleTier(ctx context.Context, s SearchSpec, limit, offset int) ([]SearchHit, error) {
+	from, args, key, entryID := q.titleFrom(s)
+	rows, err := q.idb.QueryContext(ctx, "SELECT search_index.record_id, 0 FROM (SELECT "+key+" AS k, "+entryID+" AS e "+from+
+		" ORDER BY "+key+" LIMIT ? OFFSET ?) x JOIN search_index ON search_index.id = x.e ORDER BY x.k",
+		append(args, limit, offset)...)
+	if err != nil {
+		return nil, err
 	}
+	return scanHits(rows, true)
+}
+
+// SearchBodyTier returns the ids (Record.ID) and scores of the matches
+// whose title does not match the query, at offset, limit in rank order:
+// SQLite: bm25 of the whole entry (title 10, tags 4, body 1), the newer
+// entry first on ties; PostgreSQL: ts_rank with weights A/B/C, the more
+// recently updated first on ties. Every such match is scored, so the cost
+// grows with their number.
+func (q Q) SearchBodyTier(ctx context.Context, s SearchSpec, limit, offset int) ([]SearchHit, error) {
+	from, args := q.searchFrom(s, false)
+	var query string
+	if q.dialect == Postgres {
+		query = "SELECT si.record_id, ts_rank(si.civicgo_tsv, ?::tsquery) AS score " + from +
+			" AND si.id NOT IN (SELECT si_id FROM civicgo_search_titles WHERE tsv @@ ?::tsquery)" +
+			" ORDER BY score DESC, si.updated_at DESC, si.record_id ASC LIMIT ? OFFSET ?"
+		args = append(append([]any{s.Match}, args...), s.TitleMatch, limit, offset)
+	} else {
+		query = "SELECT sx.record_id, x.score FROM (SELECT search_index_fts5.rowid AS id, " +
+			"-bm25(search_index_fts5, 0.0, 0.0, 10.0, 1.0, 4.0, 0.0) AS score " + from +
+			" AND search_index_fts5.rowid NOT IN (SELECT " + titleKeyMask + " - (rowid & " + titleKeyMask + ") " +
+			"FROM civicgo_search_title WHERE civicgo_search_title MATCH ?)" +
+			" ORDER BY score DESC, search_index_fts5.rowid DESC LIMIT ? OFFSET ?) x " +
+			"JOIN search_index sx ON sx.id = x.id ORDER BY x.score DESC, x.id DESC"
+		args = append(args, s.TitleMatch, limit, offset)
+	}
+	rows, err := q.idb.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanHits(rows, false)
+}
+
+// SearchTitleTotal counts the entries whose title matches the query (with
+// the spec's filters): the first tier of the relevance order.
+func (q Q) SearchTitleTotal(ctx context.Context, s SearchSpec) (int, error) {
+	from, args, _, _ := q.titleFrom(s)
 	var n int
 	err := q.idb.QueryRowContext(ctx, "SELECT count(*) "+from, args...).Scan(&n)
 	return n, err
@@ -301,27 +308,16 @@ func (q Q) searchCount(ctx context.Context, s SearchSpec, match string, filtered
 
 // SearchTotal counts the records matching the spec.
 func (q Q) SearchTotal(ctx context.Context, s SearchSpec) (int, error) {
-	return q.searchCount(ctx, s, s.Match, len(s.Filter.Types) > 0 || len(s.Filter.Statuses) > 0)
-}
-
-func truthyDB(v any) bool {
-	switch x := v.(type) {
-	case bool:
-		return x
-	case int64:
-		return x != 0
-	case []byte:
-		return string(x) == "1" || string(x) == "t" || string(x) == "true"
-	case string:
-		return x == "1" || x == "t" || x == "true"
-	}
-	return false
+	from, args := q.searchFrom(s, false)
+	var n int
+	err := q.idb.QueryRowContext(ctx, "SELECT count(*) "+from, args...).Scan(&n)
+	return n, err
 }
 
 // SearchCounts counts the matching records per type and status (page
 // fields of the filter are ignored).
 func (q Q) SearchCounts(ctx context.Context, s SearchSpec) ([]TypeStatusCount, error) {
-	from, args := q.searchFrom(s)
+	from, args := q.searchFrom(s, true)
 	rows, err := q.idb.QueryContext(ctx, "SELECT si.record_type, "+searchStatus+", count(*) "+from+
 		" GROUP BY si.record_type, "+searchStatus+" ORDER BY 1, 2", args...)
 	if err != nil {
