@@ -70,7 +70,7 @@ type App struct {
 	Out  io.Writer // banner destination (stdout)
 
 	servers []*server
-	lines   []string // what is served, printed by run
+	lines   []string // what is served, printed by Run
 }
 
 // Endpoint names something a server serves, for the banner: Path is
@@ -82,6 +82,7 @@ type Endpoint struct {
 
 type server struct {
 	ln    net.Listener
+	hub   bool // stopped after the HTTP servers, whose requests may use it
 	serve func(ctx context.Context, ln net.Listener) error
 	stop  func(ctx context.Context) error
 }
@@ -230,7 +231,8 @@ func (a *App) ServeRealtime() (*realtime.Hub, error) {
 	hubCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	a.servers = append(a.servers, &server{
-		ln: ln,
+		ln:  ln,
+		hub: true,
 		serve: func(_ context.Context, ln net.Listener) error {
 			defer close(done)
 			// Serve's context is the hub's own: the hub stops when run says
@@ -253,16 +255,13 @@ func (a *App) ServeRealtime() (*realtime.Hub, error) {
 	return hub, nil
 }
 
-// Announce adds a line to the banner (for what a host serves beyond the
-// App's servers).
-func (a *App) Announce(label, what string) { a.announce(label, what) }
-
 func (a *App) announce(label, what string) {
 	a.lines = append(a.lines, fmt.Sprintf("  %-16s %s", label+":", what))
 }
 
 // Run prints what is served, serves until ctx ends or a server fails, and
-// shuts the servers down in the order they were added.
+// shuts the servers down: HTTP servers first (requests in flight finish),
+// then hubs (every room written back).
 func (a *App) Run(ctx context.Context) error {
 	if len(a.servers) == 0 {
 		for _, l := range a.lines {
@@ -293,8 +292,12 @@ func (a *App) Run(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	errs := []error{runErr}
-	for _, s := range a.servers {
-		errs = append(errs, s.stop(sctx))
+	for _, hubs := range []bool{false, true} {
+		for _, s := range a.servers {
+			if s.hub == hubs {
+				errs = append(errs, s.stop(sctx))
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
