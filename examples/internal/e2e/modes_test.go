@@ -168,7 +168,7 @@ func TestStandaloneRealtimeDisabled(t *testing.T) {
 	case <-time.After(startupWait):
 		t.Fatal("still running with realtime disabled")
 	}
-	if p.waitErr != nil || !strings.Contains(p.output(), "disabled") {
+	if p.waitErr != nil || banner(t, p, "realtime") != "disabled" || !strings.Contains(p.output(), "nothing to serve") {
 		t.Fatalf("exit %v, output:\n%s", p.waitErr, p.output())
 	}
 }

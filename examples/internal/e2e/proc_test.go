@@ -5,13 +5,10 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -23,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civicpress/civicpress-go/examples/internal/app"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 )
 
@@ -100,17 +98,6 @@ func needBinaries(t testing.TB) {
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
-}
-
-// freePort returns a port nothing listens on right now (127.0.0.1).
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // childEnv is the environment every child starts from: ours without any
@@ -252,29 +239,6 @@ func (p *proc) waitOutput(want string, d time.Duration) {
 	}
 }
 
-// waitHTTP waits until url answers 200 (the process is serving).
-func (p *proc) waitHTTP(url string, d time.Duration) {
-	p.t.Helper()
-	deadline := time.Now().Add(d)
-	c := &http.Client{Timeout: 2 * time.Second}
-	for {
-		resp, err := c.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		if p.exited() {
-			p.t.Fatalf("%s exited (%v) before serving %s", p.name, p.waitErr, url)
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("%s: %s not answering 200 within %v (last: %v)", p.name, url, d, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // stop sends SIGTERM and expects a clean exit.
 func (p *proc) stop() {
 	p.t.Helper()
@@ -387,24 +351,21 @@ func projectEnv(dir, dbURL string, extra ...string) []string {
 	return childEnv(dir, extra...)
 }
 
-// startAPI starts api-only on the project and waits until it serves.
+// startAPI starts api-only on the project, on a port the OS picks, and
+// waits until it serves at the address it announces.
 func startAPI(t testing.TB, dir, dbURL string) (*proc, *apiClient) {
 	t.Helper()
-	port := freePort(t)
-	p := start(t, binAPIOnly, projectEnv(dir, dbURL, fmt.Sprintf("CIVIC_API_ADDR=127.0.0.1:%d", port)))
-	c := &apiClient{t: t, base: fmt.Sprintf("http://127.0.0.1:%d/api/v1", port)}
-	p.waitHTTP(c.base+"/health", 60*time.Second)
-	return p, c
+	p := start(t, binAPIOnly, projectEnv(dir, dbURL, "CIVIC_API_ADDR=127.0.0.1:0"))
+	p.waitOutput(app.ReadyLine, startupWait)
+	return p, &apiClient{t: t, base: banner(t, p, "REST API")}
 }
 
-// startRealtime starts standalone-realtime on the project and waits until
-// it serves; it returns the rooms' base URL (ws://host:port/realtime).
+// startRealtime starts standalone-realtime on the project, on a port the
+// OS picks, and returns the rooms' base URL it announces
+// (ws://host:port/realtime).
 func startRealtime(t testing.TB, dir, dbURL string) (*proc, string) {
 	t.Helper()
-	port := freePort(t)
-	p := start(t, binRealtime, projectEnv(dir, dbURL, fmt.Sprintf("CIVIC_REALTIME_ADDR=127.0.0.1:%d", port)))
-	p.waitHTTP(fmt.Sprintf("http://127.0.0.1:%d/health", port), 60*time.Second)
-	return p, fmt.Sprintf("ws://127.0.0.1:%d/realtime", port)
+	p := start(t, binRealtime, projectEnv(dir, dbURL, "CIVIC_REALTIME_ADDR=127.0.0.1:0"))
+	p.waitOutput(app.ReadyLine, startupWait)
+	return p, strings.TrimSuffix(banner(t, p, "realtime"), "/records/<id>")
 }
-
-var errTimeout = errors.New("timed out")
