@@ -16,18 +16,19 @@
 //
 // # Parsing
 //
-// Block structure comes from goldmark's CommonMark parsers, with pieces
-// replaced where markdown-it (upstream's tokenizer) differs: GFM tables
-// follow markdown-it's table rule, fenced code keeps the raw info string,
-// paragraphs keep raw lines, reference definitions are validated like
-// markdown-it's (a javascript: definition stays text), a quote continues on
-// an indented ">" line, the line after a reference definition starts afresh,
-// and the 20-level nesting limit cuts content as markdown-it does. Inline
-// content is tokenized by this package with markdown-it's inline rules
-// (token boundaries matter: an image's alt is its first token only),
+// Block structure follows markdown-it 14's block rules (commonmark preset
+// plus tables, upstream's tokenizer) on its own line model: line starts,
+// ends and indentation in columns, adjusted by blockquote and list markers,
+// the same rule order and terminator lists, lazy continuation lines, and
+// the 20-level nesting limit that cuts the rest of a container. Nodes are
+// built directly, as prosemirror-markdown builds them from the tokens.
+// Inline content is tokenized by this package with markdown-it's inline
+// rules (token boundaries matter: an image's alt is its first token only),
 // normalizeLink/validateLink (mdurl encoding, punycode), markdown-it's entity
 // rules, and prosemirror-markdown's mark-set semantics (nested emphasis of one
-// type loses its tail, marks land on images and hard breaks).
+// type loses its tail, marks land on images and hard breaks). Reference
+// definitions apply to the whole document, as the inline pass runs after
+// the block pass.
 //
 // # Writeback and invalid content (a deliberate difference)
 //
@@ -42,18 +43,18 @@
 // without an href keeps its text, and every such repair is reported. For
 // documents that upstream accepts, the output is upstream's, byte for byte.
 //
-// # Known differences from upstream
+// # Conformance
 //
 // The package passes upstream's 20 golden vectors and the generated corpus
-// under testdata (see testdata/gen). On adversarial random Markdown built
-// from syntax fragments and compared with the node rebuild
-// (TestDifferentialRandomMarkdown, opt-in with PMDOC_DIFF=1), fewer than one
-// input in a thousand differs; the remaining cases are:
+// under testdata (see testdata/gen), and agrees with the node rebuild of
+// upstream's editor on adversarial random Markdown built from syntax
+// fragments (TestDifferentialRandomMarkdown, run whenever node and the
+// harness are installed).
 //
-//   - markdown-it's lazy-line handling inside nested quotes: a line indented
-//     four or more columns that would start a block ends both quotes and
-//     becomes indented code;
-//   - a reference definition inside a quote followed by lazy lines;
-//   - tabs inside indented code in nested quotes (markdown-it counts their
-//     columns from the innermost quote).
+// # Cost
+//
+// A 200 KB record converts in a few milliseconds each way. Conversions
+// whose intermediate document is dropped (MarkdownToUpdate, SeedMarkdown,
+// DocumentToMarkdown) keep their node storage in pools; Yjs content is
+// read through the allocation-free sequences of package yjs.
 package pmdoc

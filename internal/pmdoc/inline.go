@@ -210,7 +210,7 @@ func (s *inlineState) skipToken() {
 
 // parseInline runs tokenize and the post-processing rules.
 func parseInline(src string, refs map[string]reference) []itok {
-	return newInlineState(src, refs).run()
+	return newInlineState(src, refs).run(true)
 }
 
 // reset prepares a used state for another source, keeping its buffers.
@@ -235,7 +235,9 @@ func (s *inlineState) reset(src string, refs map[string]reference) {
 	s.refs = refs
 }
 
-func (s *inlineState) run() []itok {
+// run tokenizes; join merges adjacent text tokens (fragments_join), which
+// only image alts need (the converter's builder merges text itself).
+func (s *inlineState) run(join bool) []itok {
 	s.tokenize()
 	balancePairs(s.delims.d)
 	for _, m := range s.tokensMeta {
@@ -248,6 +250,9 @@ func (s *inlineState) run() []itok {
 		if m != nil {
 			emphasisPost(s, m.d)
 		}
+	}
+	if !join {
+		return s.tokens
 	}
 	return joinText(s.tokens, false)
 }

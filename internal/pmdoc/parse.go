@@ -1,14 +1,10 @@
 package pmdoc
 
 import (
-	"bytes"
 	"regexp"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/yuin/goldmark/ast"
-	"github.com/yuin/goldmark/parser"
-	"github.com/yuin/goldmark/text"
+	"unsafe"
 )
 
 // ParseMarkdown converts Markdown into an editor document the way upstream's
@@ -17,18 +13,11 @@ import (
 // constructs the schema cannot hold are dropped or kept as text exactly as
 // upstream does, so the result matches upstream's document.
 func ParseMarkdown(md string) *Node {
-	src := normalizeInput(md)
-	pc := parser.NewContext()
-	root := mdParser.Parse(text.NewReader([]byte(src)), parser.WithContext(pc))
-	refs, _ := pc.Get(refsKey).(map[string]reference)
-	c := &converter{src: []byte(src), refs: refs}
-	content, _ := c.blocks(root, 0)
-	return fillDoc(content)
+	return new(converter).parse(md)
 }
 
-// normalizeInput applies markdown-it's normalize rule (CRLF/CR → LF, NUL →
-// U+FFFD) after replacing invalid UTF-8 as Node's UTF-8 decoder does, and
-// ends the text with a newline (which changes no Markdown meaning).
+// normalizeInput is markdown-it's normalize rule (CRLF/CR → LF, NUL →
+// U+FFFD), after invalid UTF-8 is replaced as Node's UTF-8 decoder does.
 func normalizeInput(md string) string {
 	if !utf8.ValidString(md) {
 		md = whatwgUTF8(md)
@@ -38,178 +27,169 @@ func normalizeInput(md string) string {
 		md = strings.ReplaceAll(md, "\r", "\n")
 		md = strings.ReplaceAll(md, "\x00", "\ufffd")
 	}
-	if !strings.HasSuffix(md, "\n") {
-		// markdown-it does not count a last line of only spaces and tabs
-		// that has no newline.
-		last := md[strings.LastIndexByte(md, '\n')+1:]
-		if strings.Trim(last, " \t") == "" {
-			md = md[:len(md)-len(last)]
-		} else {
-			md += "\n"
-		}
-	}
 	return md
 }
 
+// converter turns Markdown into nodes: the block pass (mdblock.go) builds
+// the block tree and records each textblock's inline content; the inline
+// pass then fills them in, once every reference definition is known.
+// Nodes, content slices and joined strings come from slabs; a pooled
+// converter (MarkdownToUpdate, SeedMarkdown: the document is dropped once
+// encoded) reuses them.
 type converter struct {
-	src  []byte
-	refs map[string]reference
-	st   inlineState // reused for every textblock
-	slab []Node      // nodes are carved from blocks to spare the allocator
+	src     string
+	refs    map[string]reference
+	bs      blockState
+	st      inlineState // reused for every textblock
+	nodes   slab[Node]
+	ptrs    slab[*Node]
+	stack   []*Node // content being built, innermost on top
+	pending []pendingInline
+	arena   []byte // joined text (see str)
+	scratch []byte
+	cols    []string
+	saved   []lineValues
+}
+
+// pendingInline is a textblock whose inline content is parsed after the
+// block pass.
+type pendingInline struct {
+	n       *Node
+	content string
+}
+
+func (c *converter) parse(md string) *Node {
+	c.src = normalizeInput(md)
+	c.bs.c = c
+	c.bs.init(c.src)
+	c.bs.tokenize(0, c.bs.lineMax)
+	doc := c.node("doc", nil, c.pop(0))
+	if len(doc.Content) == 0 {
+		doc.Content = c.one(c.node("paragraph", nil, nil))
+	}
+	for i := range c.pending {
+		p := &c.pending[i]
+		p.n.Content = c.inline(p.content)
+	}
+	return doc
+}
+
+// reset readies a pooled converter for the next document, dropping every
+// reference into the last one.
+func (c *converter) reset() {
+	c.src, c.refs = "", nil
+	c.nodes.reset()
+	c.ptrs.reset()
+	clear(c.stack)
+	c.stack = c.stack[:0]
+	clear(c.pending)
+	c.pending = c.pending[:0]
+	c.arena = c.arena[:0]
+	clear(c.cols)
+	c.cols = c.cols[:0]
+	clear(c.st.tokens[:cap(c.st.tokens)])
+	clear(c.st.tokensMeta[:cap(c.st.tokensMeta)])
+	c.st.reset("", nil)
 }
 
 func (c *converter) node(typ string, attrs map[string]any, content []*Node) *Node {
-	if len(c.slab) == 0 {
-		c.slab = make([]Node, 128)
-	}
-	n := &c.slab[0]
-	c.slab = c.slab[1:]
+	n := c.nodes.one()
 	n.Type, n.Attrs, n.Content = typ, attrs, content
 	return n
 }
 
-func fillDoc(content []*Node) *Node {
-	if len(content) == 0 {
-		content = []*Node{newNode("paragraph", nil)}
+func (c *converter) push(n *Node) { c.stack = append(c.stack, n) }
+
+// pop removes the nodes above from and returns them as a content slice.
+func (c *converter) pop(from int) []*Node {
+	n := len(c.stack) - from
+	if n <= 0 {
+		return nil
 	}
-	return newNode("doc", nil, content...)
+	out := c.ptrs.take(n)
+	copy(out, c.stack[from:])
+	clear(c.stack[from:])
+	c.stack = c.stack[:from]
+	return out
 }
 
-func (c *converter) linesText(n ast.Node) string {
-	lines := n.Lines()
-	if lines.Len() == 1 {
-		seg := lines.At(0)
-		return string(seg.Value(c.src))
-	}
-	var b strings.Builder
-	itemCol := -1
-	if k := n.Kind(); k == ast.KindParagraph || k == ast.KindTextBlock || k == ast.KindHeading {
-		for p := n.Parent(); p != nil; p = p.Parent() {
-			if p.Kind() == ast.KindListItem {
-				itemCol = c.contentColumn(p)
-				break
-			}
-		}
-	}
-	for i := 0; i < lines.Len(); i++ {
-		seg := lines.At(i)
-		v := seg.Value(c.src)
-		// A lazy continuation line inside a list item starts left of the
-		// item's content; markdown-it strips all of its indentation.
-		if i > 0 && itemCol >= 0 && c.column(seg) < itemCol {
-			v = bytes.TrimLeft(v, " \t")
-		}
-		b.Write(v)
-	}
-	return b.String()
+// one is a content slice holding n.
+func (c *converter) one(n *Node) []*Node {
+	out := c.ptrs.take(1)
+	out[0] = n
+	return out
 }
 
-// column is the display column (tabs to stops of four) where seg starts.
-func (c *converter) column(seg text.Segment) int {
-	start := seg.Start
-	ls := bytes.LastIndexByte(c.src[:start], '\n') + 1
-	col := 0
-	for _, ch := range c.src[ls:start] {
-		if ch == '\t' {
-			col += 4 - col%4
-		} else {
-			col++
-		}
+// str returns b as a string kept in the converter's arena: bytes once
+// written there are never changed (the arena only grows, and a pooled
+// converter's is emptied only after its document is dropped).
+func (c *converter) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
 	}
-	return col - seg.Padding
+	if cap(c.arena)-len(c.arena) < len(b) {
+		c.arena = make([]byte, 0, max(2*cap(c.arena), len(b), 4096))
+	}
+	start := len(c.arena)
+	c.arena = append(c.arena, b...)
+	return unsafe.String(&c.arena[start], len(b))
 }
 
-// contentColumn is the column where a list item's first line of content
-// starts, or -1 when it has none.
-func (c *converter) contentColumn(item ast.Node) int {
-	for ch := item.FirstChild(); ch != nil; ch = ch.FirstChild() {
-		if ch.Lines() != nil && ch.Lines().Len() > 0 {
-			return c.column(ch.Lines().At(0))
-		}
-		if ch.Kind() == ast.KindFencedCodeBlock || ch.Kind() == kindHTMLBlock || ch.Kind() == kindTable {
-			return -1
-		}
-	}
-	return -1
-}
-
-// blocks converts the children of a container tokenized at level. swallow
-// reports markdown-it's nesting cut-off inside a list item, which drops the
-// rest of the enclosing container up to the nearest blockquote.
-func (c *converter) blocks(parent ast.Node, level int) (out []*Node, swallow bool) {
-	for ch := parent.FirstChild(); ch != nil; ch = ch.NextSibling() {
-		switch n := ch.(type) {
-		case *ast.Paragraph, *ast.TextBlock:
-			out = append(out, c.node("paragraph", nil, c.inline(asciiTrim(c.linesText(n)))))
-		case *ast.Heading:
-			h := c.node("heading", headingAttrs[n.Level], c.inline(asciiTrim(c.linesText(n))))
-			out = append(out, h)
-		case *ast.ThematicBreak:
-			out = append(out, newNode("horizontal_rule", nil))
-		case *ast.CodeBlock:
-			out = append(out, codeBlock("", c.linesText(n)))
-		case *ast.FencedCodeBlock:
-			info, _ := n.AttributeString(string(rawInfoAttr))
-			s, _ := info.(string)
-			out = append(out, codeBlock(s, c.linesText(n)))
-		case *ast.Blockquote:
-			var inner []*Node
-			if level+1 < maxNesting {
-				inner, _ = c.blocks(n, level+1)
-			}
-			if len(inner) == 0 {
-				inner = []*Node{newNode("paragraph", nil)}
-			}
-			out = append(out, newNode("blockquote", nil, inner...))
-		case *ast.List:
-			var list *Node
-			if n.IsOrdered() {
-				order := n.Start
-				if order == 0 {
-					order = 1
-				}
-				list = newNode("ordered_list", map[string]any{"order": order})
-			} else {
-				list = newNode("bullet_list", nil)
-			}
-			cut := false
-			for it := n.FirstChild(); it != nil; it = it.NextSibling() {
-				var inner []*Node
-				if level+2 < maxNesting {
-					inner, cut = c.blocks(it, level+2)
-				} else {
-					cut = true
-				}
-				list.Content = append(list.Content, fillListItem(inner))
-				if cut {
-					break
-				}
-			}
-			out = append(out, list)
-			if cut {
-				return out, true
-			}
-		case *tableBlock:
-			out = append(out, c.table(n))
-		}
-	}
-	return out, false
-}
-
-func codeBlock(params, body string) *Node {
-	body = strings.TrimSuffix(body, "\n")
-	n := newNode("code_block", map[string]any{"params": params})
-	if body != "" {
-		n.Content = []*Node{textNode(body, nil)}
+// textblock makes a paragraph or heading whose inline content is parsed
+// after the block pass.
+func (c *converter) textblock(typ string, attrs map[string]any, content string) *Node {
+	n := c.node(typ, attrs, nil)
+	if content != "" {
+		c.pending = append(c.pending, pendingInline{n, content})
 	}
 	return n
 }
 
-func fillListItem(content []*Node) *Node {
-	if len(content) == 0 || content[0].Type != "paragraph" {
-		content = append([]*Node{newNode("paragraph", nil)}, content...)
+func (c *converter) codeBlock(params, body string) *Node {
+	attrs := noParamsAttrs
+	if params != "" {
+		attrs = map[string]any{"params": params}
 	}
-	return newNode("list_item", nil, content...)
+	n := c.node("code_block", attrs, nil)
+	if body != "" {
+		t := c.node("text", nil, nil)
+		t.Text = body
+		n.Content = c.one(t)
+	}
+	return n
+}
+
+// listItem is prosemirror-markdown's createAndFill for a list item: its
+// content must start with a paragraph.
+func (c *converter) listItem(content []*Node) *Node {
+	if len(content) == 0 || content[0].Type != "paragraph" {
+		filled := c.ptrs.take(len(content) + 1)
+		filled[0] = c.node("paragraph", nil, nil)
+		copy(filled[1:], content)
+		content = filled
+	}
+	return c.node("list_item", nil, content)
+}
+
+// row builds a table row of len(aligns) cells of type typ, each holding a
+// paragraph of its trimmed text (cut or padded to the header's width).
+func (c *converter) row(cols, aligns []string, typ string) *Node {
+	cells := c.ptrs.take(len(aligns))
+	for i := range cells {
+		text := ""
+		if i < len(cols) {
+			text = jsTrim(cols[i])
+		}
+		cells[i] = c.node(typ, cellAttrsByAlign[aligns[i]], c.one(c.textblock("paragraph", nil, text)))
+	}
+	return c.node("table_row", nil, cells)
+}
+
+func orderAttrs(order int) map[string]any {
+	if order == 0 || order == 1 {
+		return orderOneAttrs // markdown-it's start 0 becomes 1 (Number(start) || 1)
+	}
+	return map[string]any{"order": order}
 }
 
 // Attribute maps that parsing shares between nodes (documents are read,
@@ -231,23 +211,6 @@ var (
 		"right":  {"colspan": 1, "rowspan": 1, "colwidth": nil, "align": "right"},
 	}
 )
-
-func (c *converter) table(t *tableBlock) *Node {
-	row := func(cells []string, typ string) *Node {
-		r := c.node("table_row", nil, make([]*Node, 0, len(cells)))
-		ptrs := make([]*Node, len(cells))
-		for i, cell := range cells {
-			ptrs[i] = c.node("paragraph", nil, c.inline(cell))
-			r.Content = append(r.Content, c.node(typ, cellAttrsByAlign[t.aligns[i]], ptrs[i:i+1:i+1]))
-		}
-		return r
-	}
-	tbl := newNode("table", nil, row(t.header, "table_header"))
-	for _, r := range t.rows {
-		tbl.Content = append(tbl.Content, row(r, "table_cell"))
-	}
-	return tbl
-}
 
 // civicRefRE states the civic reference syntax; parseCivicRef is its fast
 // equivalent (tested against it).
@@ -319,39 +282,42 @@ func (c *converter) inline(content string) []*Node {
 	if plainInline(content) {
 		n := c.node("text", nil, nil)
 		n.Text = content
-		return []*Node{n}
+		return c.one(n)
 	}
 	c.st.reset(content, c.refs)
-	toks := joinText(c.st.run(), true)
-	b := &inlineBuilder{c: c}
-	for _, t := range toks {
+	// Adjacent text tokens need no joining here: the builder merges text
+	// with the same marks (joining matters only inside images).
+	toks := c.st.run(false)
+	b := inlineBuilder{c: c, from: len(c.stack)}
+	for i := range toks {
+		t := &toks[i]
 		switch t.kind {
 		case tText, tTextSpecial:
 			b.addText(t.content)
 		case tSoftbreak:
 			b.addText(" ")
 		case tHardbreak:
-			b.addNode(newNode("hard_break", nil))
+			b.addNode(c.node("hard_break", nil, nil))
 		case tEmOpen:
-			b.marks = addMark(b.marks, Mark{Type: "em"})
+			b.marks = withMark(b.marks, Mark{Type: "em"})
 		case tEmClose:
-			b.marks = removeMark(b.marks, "em")
+			b.marks = withoutMark(b.marks, "em")
 		case tStrongOpen:
-			b.marks = addMark(b.marks, Mark{Type: "strong"})
+			b.marks = withMark(b.marks, Mark{Type: "strong"})
 		case tStrongClose:
-			b.marks = removeMark(b.marks, "strong")
+			b.marks = withoutMark(b.marks, "strong")
 		case tLinkOpen:
 			m := Mark{Type: "link", Href: t.href}
 			if t.title != "" {
 				title := t.title
 				m.Title = &title
 			}
-			b.marks = addMark(b.marks, m)
+			b.marks = withMark(b.marks, m)
 		case tLinkClose:
-			b.marks = removeMark(b.marks, "link")
+			b.marks = withoutMark(b.marks, "link")
 		case tCode:
 			saved := b.marks
-			b.marks = addMark(b.marks, Mark{Type: "code"})
+			b.marks = withMark(b.marks, Mark{Type: "code"})
 			b.addText(strings.TrimSuffix(t.content, "\n"))
 			b.marks = saved
 		case tImage:
@@ -362,7 +328,7 @@ func (c *converter) inline(content string) []*Node {
 			if t.title != "" {
 				title = t.title
 			}
-			b.addNode(newNode("image", map[string]any{"src": t.href, "alt": alt, "title": title}))
+			b.addNode(c.node("image", map[string]any{"src": t.href, "alt": alt, "title": title}, nil))
 		case tHTML:
 			rt, id, label, ok := parseCivicRef(t.content)
 			if !ok {
@@ -374,38 +340,122 @@ func (c *converter) inline(content string) []*Node {
 			if strings.IndexByte(label, '&') >= 0 {
 				label = strings.ReplaceAll(strings.ReplaceAll(label, "&quot;", `"`), "&#45;&#45;", "--")
 			}
-			b.addNode(newNode("civicRef", map[string]any{"refType": rt, "id": id, "label": label}))
+			b.addNode(c.node("civicRef", map[string]any{"refType": rt, "id": id, "label": label}, nil))
 		}
 	}
-	return b.content
+	b.endText()
+	return c.pop(b.from)
 }
 
+// inlineBuilder adds inline nodes to the converter's stack. Text with the
+// same marks as the text node before it joins that node; the pieces are
+// kept aside and joined once, when the node is complete.
 type inlineBuilder struct {
-	c       *converter
-	content []*Node
-	marks   []Mark
+	c      *converter
+	from   int // where this content starts on the stack
+	marks  []Mark
+	text   *Node  // the last node, while it is text
+	first  string // its text, while it is one piece
+	joined []byte // its text, once it has several pieces
+	pieces int
 }
 
 func (b *inlineBuilder) addText(s string) {
 	if s == "" {
 		return
 	}
-	if n := len(b.content); n > 0 {
-		last := b.content[n-1]
-		if last.isText() && sameMarks(last.Marks, b.marks) {
-			last.Text += s
-			return
+	if b.text != nil && sameMarks(b.text.Marks, b.marks) {
+		if b.pieces == 1 {
+			b.joined = append(b.c.scratch[:0], b.first...)
 		}
+		b.joined = append(b.joined, s...)
+		b.pieces++
+		return
 	}
+	b.endText()
 	n := b.c.node("text", nil, nil)
-	n.Text, n.Marks = s, b.marks
-	b.content = append(b.content, n)
+	n.Marks = b.marks
+	b.c.push(n)
+	b.text, b.first, b.pieces = n, s, 1
+}
+
+// endText completes the pending text node.
+func (b *inlineBuilder) endText() {
+	if b.text == nil {
+		return
+	}
+	if b.pieces > 1 {
+		b.text.Text = b.c.str(b.joined)
+		b.c.scratch = b.joined[:0]
+	} else {
+		b.text.Text = b.first
+	}
+	b.text, b.first, b.joined, b.pieces = nil, "", nil, 0
 }
 
 func (b *inlineBuilder) addNode(n *Node) {
+	b.endText()
 	n.Marks = b.marks
-	b.content = append(b.content, n)
+	b.c.push(n)
 }
+
+// withMark is addMark without an allocation for the usual mark sets (em,
+// strong and code, which are shared).
+func withMark(set []Mark, m Mark) []Mark {
+	if m.Type != "link" {
+		if mask, ok := plainMask(set); ok {
+			return plainSets[mask|markBit(m.Type)]
+		}
+	}
+	return addMark(set, m)
+}
+
+func withoutMark(set []Mark, typ string) []Mark {
+	if typ != "link" {
+		if mask, ok := plainMask(set); ok {
+			return plainSets[mask&^markBit(typ)]
+		}
+	}
+	return removeMark(set, typ)
+}
+
+func markBit(typ string) int {
+	switch typ {
+	case "em":
+		return 1
+	case "strong":
+		return 2
+	case "code":
+		return 4
+	}
+	return 0
+}
+
+// plainMask reports the set as a mask when it holds only em, strong and
+// code (in rank order, as sets are kept).
+func plainMask(set []Mark) (int, bool) {
+	mask := 0
+	for _, m := range set {
+		bit := markBit(m.Type)
+		if bit == 0 || bit <= mask {
+			return 0, false
+		}
+		mask |= bit
+	}
+	return mask, true
+}
+
+// plainSets are the shared mark sets of em, strong and code by mask.
+var plainSets = func() (sets [8][]Mark) {
+	for mask := 1; mask < 8; mask++ {
+		for i, typ := range []string{"em", "strong", "code"} {
+			if mask&(1<<i) != 0 {
+				sets[mask] = append(sets[mask], Mark{Type: typ})
+			}
+		}
+	}
+	return sets
+}()
 
 // plainInline reports content that the inline rules turn into one text
 // token unchanged: no terminator characters at all.

@@ -24,17 +24,42 @@ func MarkdownToUpdate(md string, clientID uint64) ([]byte, error) {
 	if jsTrim(md) == "" {
 		return []byte{0, 0}, nil
 	}
-	return encodeSeed(ParseMarkdown(md), clientID, len(md)), nil
+	c := pooledConverter()
+	u := encodeSeed(c.parse(md), clientID, len(md))
+	c.release()
+	return u, nil
 }
 
 // SeedMarkdown fills doc's fragment "default" from md in one transaction,
 // unless the fragment already has content or md is blank (upstream's
 // seedFromMarkdown guards). It reports whether it wrote anything.
 func SeedMarkdown(doc *yjs.Doc, md string) (bool, error) {
-	if jsTrim(md) == "" {
+	if jsTrim(md) == "" || doc.XmlFragment(Fragment).Len() > 0 {
 		return false, nil
 	}
-	return SeedDocument(doc, ParseMarkdown(md))
+	if len(doc.StateVector()) > 0 {
+		return SeedDocument(doc, ParseMarkdown(md))
+	}
+	// A document with no history takes the encoded seed, which copies what
+	// it needs: the parsed document can live in pooled storage.
+	c := pooledConverter()
+	err := doc.ApplyUpdate(encodeSeed(c.parse(md), doc.ClientID(), len(md)))
+	c.release()
+	if err != nil {
+		return false, fmt.Errorf("pmdoc: seed: %w", err)
+	}
+	return true, nil
+}
+
+// Converters whose documents are dropped before the call returns reuse
+// their storage.
+var converterPool = sync.Pool{New: func() any { return new(converter) }}
+
+func pooledConverter() *converter { return converterPool.Get().(*converter) }
+
+func (c *converter) release() {
+	c.reset()
+	converterPool.Put(c)
 }
 
 // SeedDocument writes n (a doc node) into doc's empty fragment "default".

@@ -186,6 +186,12 @@ func (d *Doc) integrateStructs(tx *Txn, u *decodedUpdate) *pendingStructs {
 	}
 	cs = cs[:w]
 	cursors := cursorSet(cs)
+	for i := range cursors {
+		if n := len(cursors[i].refs); n > 16 {
+			d.store.reserve(cursors[i].client, n)
+		}
+	}
+	defer func() { d.store.sizeHint = 0 }()
 	defer func() {
 		clear(cs)
 		d.cursorBuf = cs[:0]

@@ -22,6 +22,7 @@ type structDecoder interface {
 	readBuf() []byte
 	readJSON() any
 	readKey() string
+	readName() string // a root name or map key (short, repeated: interned in v1)
 	resetDsCurVal()
 	readDsClock() int
 	readDsLen() int
@@ -31,6 +32,34 @@ type structDecoder interface {
 // v1Decoder reads update format v1: everything inline, varUints and varStrings.
 type v1Decoder struct {
 	d lib0.Decoder
+	// names holds the short strings read as keys and names (attribute
+	// names, format keys, node names, root names), so a document's
+	// thousands of "paragraph" and "colspan" share one string each.
+	names map[string]string
+}
+
+// Interning limits: a hostile update cannot grow the table without bound.
+const (
+	maxInterned    = 4096
+	maxInternedLen = 64
+)
+
+func (v *v1Decoder) readName() string {
+	b := v.d.ReadVarStringBytes() // valid UTF-8, or an error and nil
+	if len(b) > maxInternedLen {
+		return string(b)
+	}
+	if s, ok := v.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if v.names == nil {
+		v.names = make(map[string]string, 64)
+	}
+	if len(v.names) < maxInterned {
+		v.names[string(b)] = s
+	}
+	return s
 }
 
 func (v *v1Decoder) rest() *lib0.Decoder { return &v.d }
@@ -48,7 +77,7 @@ func (v *v1Decoder) readTypeRef() uint64     { return v.d.ReadVarUint() }
 func (v *v1Decoder) readLen() int            { return int(v.d.ReadVarUint()) }
 func (v *v1Decoder) readAny() any            { return v.d.ReadAny() }
 func (v *v1Decoder) readBuf() []byte         { return append([]byte(nil), v.d.ReadVarBytes()...) }
-func (v *v1Decoder) readKey() string         { return v.d.ReadVarString() }
+func (v *v1Decoder) readKey() string         { return v.readName() }
 func (v *v1Decoder) resetDsCurVal()          {}
 func (v *v1Decoder) readDsClock() int        { return int(v.d.ReadVarUint()) }
 func (v *v1Decoder) readDsLen() int          { return int(v.d.ReadVarUint()) }
@@ -132,6 +161,7 @@ func (v *v2Decoder) readLen() int            { return int(v.length.Read()) }
 func (v *v2Decoder) readAny() any            { return v.d.ReadAny() }
 func (v *v2Decoder) readBuf() []byte         { return append([]byte(nil), v.d.ReadVarBytes()...) }
 func (v *v2Decoder) readJSON() any           { return v.d.ReadAny() }
+func (v *v2Decoder) readName() string        { return v.str.Read() }
 func (v *v2Decoder) readKey() string {
 	kc := v.keyClock.Read()
 	if kc < 0 {
@@ -218,8 +248,10 @@ func decodeUpdateInto(dec structDecoder, a *itemAlloc, inputLen int, u *decodedU
 			structs = u.blocks[:len(u.blocks)+1][len(u.blocks)].structs[:0]
 		}
 		if structs == nil {
-			structs = make([]*item, 0, min(int(nStructs), 1024))
+			// every struct takes at least a byte of v1 input
+			structs = make([]*item, 0, min(int(nStructs), 1024+inputLen))
 		}
+		a.reserve(min(int(nStructs), inputLen))
 		for j := uint64(0); j < nStructs; j++ {
 			it, err := readStruct(dec, a, client, clock)
 			if err != nil {
@@ -302,13 +334,14 @@ func readStruct(dec structDecoder, a *itemAlloc, client uint64, clock int) (*ite
 			it.flags |= flagRightOrigin
 		}
 		if info&0xc0 == 0 {
+			it.pref = a.newPref()
 			if dec.readParentInfo() {
-				it.pref = &parentRef{root: dec.readString()}
+				it.pref.root = dec.readName()
 			} else {
-				it.pref = &parentRef{id: dec.readLeftID(), isID: true}
+				it.pref.id, it.pref.isID = dec.readLeftID(), true
 			}
 			if info&0x20 != 0 {
-				it.parentSub = dec.readString()
+				it.parentSub = dec.readName()
 				it.flags |= flagParentSub
 			}
 		}
@@ -392,6 +425,14 @@ func readContent(dec structDecoder, it *item, ref byte) error {
 		n := dec.readLen()
 		if n < 0 || n > r.Remaining() {
 			return lib0.ErrUnexpectedEnd
+		}
+		if n == 1 {
+			one := &oneValue{}
+			one.v[0] = dec.readAny()
+			one.vals = one.v[:]
+			it.val = &one.vals
+			it.length = 1
+			break
 		}
 		vals := make([]any, 0, min(n, 256))
 		for i := 0; i < n && dec.err() == nil; i++ {

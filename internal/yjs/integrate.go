@@ -121,7 +121,7 @@ func (it *item) integrate(tx *Txn, offset int) {
 		if left != nil {
 			o = left.right
 		} else if it.hasSub() {
-			o = parent.entries[it.parentSub]
+			o = parent.entry(it.parentSub)
 			for o != nil && o.left != nil {
 				o = o.left
 			}
@@ -164,7 +164,7 @@ func (it *item) integrate(tx *Txn, offset int) {
 	} else {
 		var r *item
 		if it.hasSub() {
-			r = parent.entries[it.parentSub]
+			r = parent.entry(it.parentSub)
 			for r != nil && r.left != nil {
 				r = r.left
 			}

@@ -132,11 +132,18 @@ func (it *item) prev() *item {
 
 // itemAlloc hands out Items from slabs and recycles merged-away ones.
 type itemAlloc struct {
-	slab []item
-	free []*item
+	slab  []item
+	used  int // items of slab handed out
+	free  []*item
+	prefs []parentRef // decoded parent references, likewise from slabs
+	pused int
 }
 
 const slabSize = 64
+
+// maxSlab bounds the slab reserve allocates for a large update: all of a
+// slab stays in memory while one of its items does.
+const maxSlab = 4096
 
 func (a *itemAlloc) new() *item {
 	if n := len(a.free); n > 0 {
@@ -144,12 +151,34 @@ func (a *itemAlloc) new() *item {
 		a.free = a.free[:n-1]
 		return it
 	}
-	if len(a.slab) == 0 {
+	if a.used == len(a.slab) {
 		a.slab = make([]item, slabSize)
+		a.used = 0
 	}
-	it := &a.slab[0]
-	a.slab = a.slab[1:]
+	it := &a.slab[a.used]
+	a.used++
 	return it
+}
+
+// reserve makes room for n items in one slab (a large update is about to
+// be decoded), instead of many small ones.
+func (a *itemAlloc) reserve(n int) {
+	if n <= len(a.slab)-a.used+len(a.free) || n <= slabSize {
+		return
+	}
+	a.slab = make([]item, min(n, maxSlab))
+	a.used = 0
+}
+
+// newPref returns a parent reference for a decoded item.
+func (a *itemAlloc) newPref() *parentRef {
+	if a.pused == len(a.prefs) {
+		a.prefs = make([]parentRef, slabSize)
+		a.pused = 0
+	}
+	p := &a.prefs[a.pused]
+	a.pused++
+	return p
 }
 
 func (a *itemAlloc) release(it *item) {
@@ -159,10 +188,20 @@ func (a *itemAlloc) release(it *item) {
 
 // contentLen returns the length of the content kinds whose length is implied.
 func contentValues(it *item) []any {
-	if v, ok := it.val.([]any); ok {
+	switch v := it.val.(type) {
+	case []any:
 		return v
+	case *[]any:
+		return *v
 	}
 	return nil
+}
+
+// oneValue is a decoded single-value ContentAny (an attribute, mostly):
+// the values and their slice in one allocation, held as *[]any.
+type oneValue struct {
+	vals []any
+	v    [1]any
 }
 
 // spliceContent cuts the content of it at diff and returns the right part in r.
@@ -331,8 +370,8 @@ func deleteTypeContent(tx *Txn, t *typeCore) {
 		if f.n != nil {
 			it = f.n
 			f.n = it.right
-		} else if f.keyIdx < len(f.t.keys) {
-			it = f.t.entries[f.t.keys[f.keyIdx]]
+		} else if f.keyIdx < len(f.t.entries) {
+			it = f.t.entries[f.keyIdx].it
 			f.keyIdx++
 		} else {
 			delete(tx.changed, f.t)
@@ -392,8 +431,8 @@ func gcTypeContent(root *typeCore) {
 			it = next
 		}
 		t.start = nil
-		for _, k := range t.keys {
-			for it := t.entries[k]; it != nil; {
+		for _, e := range t.entries {
+			for it := e.it; it != nil; {
 				prev := it.left
 				if ct := it.typ(); ct != nil {
 					stack = append(stack, ct)
@@ -403,7 +442,7 @@ func gcTypeContent(root *typeCore) {
 			}
 		}
 		t.entries = nil
-		t.keys = nil
+		t.index = nil
 	}
 }
 

@@ -226,7 +226,7 @@ func typeListDelete(tx *Txn, parent *typeCore, index, length int) error {
 // typeMapSet sets key on a map-like type (Map, element attributes).
 func typeMapSet(tx *Txn, parent *typeCore, key string, v any) error {
 	key = lib0.ValidString(key)
-	left := parent.entries[key]
+	left := parent.entry(key)
 	it := newLocalItem(tx, left, nil, parent)
 	it.parentSub = key
 	it.flags |= flagParentSub
@@ -252,14 +252,14 @@ func typeMapSet(tx *Txn, parent *typeCore, key string, v any) error {
 
 // typeMapDelete deletes key.
 func typeMapDelete(tx *Txn, parent *typeCore, key string) {
-	if c := parent.entries[key]; c != nil {
+	if c := parent.entry(key); c != nil {
 		c.delete(tx)
 	}
 }
 
 // typeMapGet returns the current value of key.
 func typeMapGet(t *typeCore, key string) (any, bool) {
-	it := t.entries[key]
+	it := t.entry(key)
 	if it == nil || it.deleted() {
 		return nil, false
 	}

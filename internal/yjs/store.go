@@ -57,6 +57,9 @@ func (l *structList) insertAt(i int, it *item) {
 // store is the struct store of a document.
 type store struct {
 	clients map[uint64]*structList
+	// the expected size of a new client's list (see reserve)
+	sizeClient uint64
+	sizeHint   int
 }
 
 func (s *store) list(client uint64) *structList {
@@ -83,11 +86,26 @@ func (s *store) find(id ID) *item {
 	return l.items[i]
 }
 
+// reserve makes room for n more structs of client (an update with that
+// many is being integrated).
+func (s *store) reserve(client uint64, n int) {
+	if l := s.clients[client]; l != nil {
+		l.items = slices.Grow(l.items, n)
+		return
+	}
+	// A client's list exists once it has a struct: remember the size.
+	s.sizeClient, s.sizeHint = client, n
+}
+
 // addStruct appends a struct; it must continue the client's clock.
 func (s *store) addStruct(it *item) bool {
 	l := s.clients[it.id.Client]
 	if l == nil {
 		l = &structList{}
+		if s.sizeHint > 0 && s.sizeClient == it.id.Client {
+			l.items = make([]*item, 0, s.sizeHint)
+			s.sizeHint = 0
+		}
 		s.clients[it.id.Client] = l
 	} else if l.state() != it.id.Clock {
 		return false

@@ -204,8 +204,8 @@ func (d *Doc) tryToMergeWithLefts(l *structList, pos int) int {
 	i := pos
 	for i > 0 {
 		if left.deleted() == right.deleted() && left.kind == right.kind && left.mergeWith(right) {
-			if right.kind == kindItem && right.hasSub() && right.parent != nil && right.parent.entries[right.parentSub] == right {
-				right.parent.entries[right.parentSub] = left
+			if right.kind == kindItem && right.hasSub() && right.parent != nil && right.parent.entry(right.parentSub) == right {
+				right.parent.setEntry(right.parentSub, left)
 			}
 			d.mergedAway = append(d.mergedAway, right)
 			i--

@@ -33,11 +33,14 @@ func (k TypeKind) hasMarkers() bool { return k == KindArray || k == KindText || 
 
 // typeCore is the state shared by every kind of type (Yjs's AbstractType).
 type typeCore struct {
-	doc      *Doc
-	item     *item
-	start    *item
-	entries  map[string]*item
-	keys     []string // order in which keys entered entries (JavaScript Map order)
+	doc   *Doc
+	item  *item
+	start *item
+	// entries are the map entries (newest item of each key) in the order
+	// their keys arrived (JavaScript Map order); most types have a few, so
+	// a slice, with an index once there are many.
+	entries  []mapEntry
+	index    map[string]int
 	length   int
 	kind     TypeKind
 	name     string // XmlElement nodeName or XmlHook hookName
@@ -51,23 +54,69 @@ type typeCore struct {
 }
 
 func newTypeCore(kind TypeKind, name string) *typeCore {
-	t := &typeCore{kind: kind, name: name}
 	if kind.hasMarkers() {
-		t.markers = &markerList{}
+		// one allocation for the type and its marker list
+		x := &struct {
+			typeCore
+			ml markerList
+		}{typeCore: typeCore{kind: kind, name: name}}
+		x.markers = &x.ml
+		return &x.typeCore
 	}
-	return t
+	return &typeCore{kind: kind, name: name}
 }
 
 func (t *typeCore) isText() bool { return t.kind == KindText || t.kind == KindXmlText }
 
+type mapEntry struct {
+	key string
+	it  *item
+}
+
+// indexFrom is the entry count from which lookups go through an index.
+const indexFrom = 12
+
+func (t *typeCore) entryIndex(key string) int {
+	if t.index != nil {
+		if i, ok := t.index[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range t.entries {
+		if t.entries[i].key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// entry returns the newest item of key, or nil.
+func (t *typeCore) entry(key string) *item {
+	if i := t.entryIndex(key); i >= 0 {
+		return t.entries[i].it
+	}
+	return nil
+}
+
 func (t *typeCore) setEntry(key string, it *item) {
+	if i := t.entryIndex(key); i >= 0 {
+		t.entries[i].it = it
+		return
+	}
 	if t.entries == nil {
-		t.entries = make(map[string]*item)
+		t.entries = make([]mapEntry, 0, 4)
 	}
-	if _, ok := t.entries[key]; !ok {
-		t.keys = append(t.keys, key)
+	t.entries = append(t.entries, mapEntry{key, it})
+	switch n := len(t.entries); {
+	case t.index != nil:
+		t.index[key] = n - 1
+	case n >= indexFrom:
+		t.index = make(map[string]int, 2*n)
+		for i, e := range t.entries {
+			t.index[e.key] = i
+		}
 	}
-	t.entries[key] = it
 }
 
 // value wraps t in its typed handle.

@@ -228,9 +228,9 @@ func (t *typeCore) mapAll() *lib0.Object {
 		}
 		return o
 	}
-	for _, k := range t.keys {
-		if it := t.entries[k]; it != nil && !it.deleted() {
-			o.Set(k, lastContentValue(it))
+	for _, e := range t.entries {
+		if it := e.it; it != nil && !it.deleted() {
+			o.Set(e.key, lastContentValue(it))
 		}
 	}
 	return o
@@ -547,9 +547,9 @@ func toJSON(v any, depth int) any {
 
 func mapJSON(t *typeCore, depth int) *lib0.Object {
 	o := lib0.NewObject()
-	for _, k := range t.keys {
-		if it := t.entries[k]; it != nil && !it.deleted() {
-			o.Set(k, toJSON(lastContentValue(it), depth+1))
+	for _, e := range t.entries {
+		if it := e.it; it != nil && !it.deleted() {
+			o.Set(e.key, toJSON(lastContentValue(it), depth+1))
 		}
 	}
 	return o

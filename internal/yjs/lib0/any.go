@@ -303,6 +303,14 @@ func (e *Encoder) writeNumber(f float64) {
 	e.WriteFloat64(f)
 }
 
+// smallNumbers holds small integers already boxed as Any values.
+var smallNumbers = func() (a [256]any) {
+	for i := range a {
+		a[i] = float64(i)
+	}
+	return a
+}()
+
 // ReadAny reads one lib0 Any value.
 func (d *Decoder) ReadAny() any { return d.readAny(0) }
 
@@ -322,6 +330,9 @@ func (d *Decoder) readAny(depth int) any {
 		return nil
 	case 125:
 		abs, neg := d.ReadVarInt()
+		if !neg && abs < uint64(len(smallNumbers)) {
+			return smallNumbers[abs] // no allocation for the usual attribute values
+		}
 		f := float64(abs)
 		if neg {
 			f = -f
