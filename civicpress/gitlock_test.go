@@ -256,3 +256,20 @@ func TestCommitLockPostgresConcurrentPublishes(t *testing.T) {
 }
 
 var _ gitrepo.Locker = (*pgCommitLocker)(nil)
+
+// BenchmarkCommitLockPostgres is the commit lock's own cost per commit
+// (take and release, uncontended): two round trips to the server.
+func BenchmarkCommitLockPostgres(b *testing.B) {
+	url := storetest.PostgresURL(b)
+	c := openCfg(b, Config{ProjectDir: b.TempDir(), DatabaseURL: url, Logger: quiet})
+	l := &pgCommitLocker{db: c.commitLock.(*sql.DB), log: quiet}
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		unlock, err := l.Lock(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		unlock()
+	}
+}
