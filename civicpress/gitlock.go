@@ -37,9 +37,10 @@ const gitLockKey = `('x' || left(md5(coalesce(current_schema(), '')), 8))::bit(3
 const gitUnlockTimeout = 10 * time.Second
 
 // pgCommitLocker is the PostgreSQL gitrepo.Locker. Each held lock lives on a
-// connection of a pool of its own, so a commit never waits for connections
-// the process's queries hold (a publish may hold one across its commit),
-// and the lock is released by the server if that connection is lost.
+// connection of a pool of its own, so taking it never competes with the
+// process's queries for connections (a full query pool cannot stall the
+// commit lock, nor the lock holder a query), and the server releases the
+// lock if that connection is lost.
 type pgCommitLocker struct {
 	db  *sql.DB
 	log *slog.Logger
