@@ -603,3 +603,51 @@ func TestSearchAndListFollowIndexChanges(t *testing.T) {
 		}
 	})
 }
+
+// eachTokenRef is the plain definition eachToken's fast path must agree
+// with: runs of token runes, each rune folded.
+func eachTokenRef(s string, fn func(tok string, start, end int)) {
+	var b strings.Builder
+	start := -1
+	for i, r := range s {
+		if isTokenRune(r) {
+			if start < 0 {
+				start = i
+				b.Reset()
+			}
+			b.WriteRune(foldRune(r))
+			continue
+		}
+		if start >= 0 {
+			fn(b.String(), start, i)
+			start = -1
+		}
+	}
+	if start >= 0 {
+		fn(b.String(), start, len(s))
+	}
+}
+
+func TestEachTokenMatchesDefinition(t *testing.T) {
+	pieces := []string{"Noise", "bylaw", "ÉCOLE", "l'hôtel", "x2", "3.5", "A-B", "東京", "\xff", "\xc3", "é", "İ", "ǅ", " ", "\t", "—", "🙂", "Ω", "ß", "Z9", "_"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	type tok struct {
+		t    string
+		s, e int
+	}
+	collect := func(f func(string, func(string, int, int)), s string) []tok {
+		var out []tok
+		f(s, func(t string, a, b int) { out = append(out, tok{t, a, b}) })
+		return out
+	}
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(10) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := b.String()
+		if got, want := collect(eachToken, s), collect(eachTokenRef, s); !slices.Equal(got, want) {
+			t.Fatalf("%q: %v, want %v", s, got, want)
+		}
+	}
+}

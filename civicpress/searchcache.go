@@ -124,7 +124,7 @@ func (c *Core) listRows(ctx context.Context, f store.RecordFilter) ([]store.Reco
 	if ent.total == 0 || f.Offset >= ent.total {
 		return nil, ent.total, nil
 	}
-	rows, err := db.ListPage(ctx, f)
+	rows, err := db.ListPage(ctx, f, ent.total)
 	return rows, ent.total, err
 }
 

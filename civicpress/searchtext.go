@@ -67,26 +67,53 @@ func simpleFold(r rune) rune {
 }
 
 // eachToken calls fn with every token of s (folded) and its byte span in s.
+// Search folds every record body it shows a snippet of, so the common case
+// is kept cheap: an ASCII token is passed as a substring of s (lower-cased
+// only when it holds an upper-case letter); other tokens are folded rune by
+// rune.
 func eachToken(s string, fn func(tok string, start, end int)) {
-	var b strings.Builder
-	start := -1
-	for i, r := range s {
-		if isTokenRune(r) {
-			if start < 0 {
-				start = i
-				b.Reset()
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if !isASCIIToken(c) {
+				i++
+				continue
 			}
-			b.WriteRune(foldRune(r))
+		} else if r, size := utf8.DecodeRuneInString(s[i:]); !isTokenRune(r) {
+			i += size
 			continue
 		}
-		if start >= 0 {
-			fn(b.String(), start, i)
-			start = -1
+		start, ascii, upper := i, true, false
+		for i < len(s) {
+			c := s[i]
+			if c < utf8.RuneSelf {
+				if !isASCIIToken(c) {
+					break
+				}
+				upper = upper || 'A' <= c && c <= 'Z'
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !isTokenRune(r) {
+				break
+			}
+			ascii = false
+			i += size
 		}
+		tok := s[start:i]
+		switch {
+		case !ascii:
+			tok = foldText(tok)
+		case upper:
+			tok = strings.ToLower(tok)
+		}
+		fn(tok, start, i)
 	}
-	if start >= 0 {
-		fn(b.String(), start, len(s))
-	}
+}
+
+// isASCIIToken is isTokenRune for an ASCII byte.
+func isASCIIToken(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 // tokens returns the folded tokens of s.

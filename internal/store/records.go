@@ -252,16 +252,24 @@ func (q Q) lowerTitle(alias string) string {
 	return "lower(" + alias + "title)"
 }
 
-func (q Q) orderBy(sort, alias string) string {
+func (q Q) orderBy(sort, alias string) string { return q.listOrder(sort, alias, false) }
+
+// listOrder is the list order after the kind priority, or (reverse) its
+// exact reverse.
+func (q Q) listOrder(sort, alias string, reverse bool) string {
+	asc, desc := " ASC", " DESC"
+	if reverse {
+		asc, desc = desc, asc
+	}
 	switch sort {
 	case "updated_desc":
-		return alias + "updated_at DESC, " + alias + "id DESC"
+		return alias + "updated_at" + desc + ", " + alias + "id" + desc
 	case "title_asc":
-		return q.lowerTitle(alias) + " ASC, " + alias + "created_at DESC, " + alias + "id DESC"
+		return q.lowerTitle(alias) + asc + ", " + alias + "created_at" + desc + ", " + alias + "id" + desc
 	case "title_desc":
-		return q.lowerTitle(alias) + " DESC, " + alias + "created_at DESC, " + alias + "id DESC"
+		return q.lowerTitle(alias) + desc + ", " + alias + "created_at" + desc + ", " + alias + "id" + desc
 	default:
-		return alias + "created_at DESC, " + alias + "id DESC"
+		return alias + "created_at" + desc + ", " + alias + "id" + desc
 	}
 }
 
@@ -272,7 +280,7 @@ func (q Q) ListRecords(ctx context.Context, f RecordFilter) ([]RecordRow, int, e
 	if err != nil || total == 0 || f.Offset >= total {
 		return nil, total, err
 	}
-	rs, err := q.ListPage(ctx, f)
+	rs, err := q.ListPage(ctx, f, total)
 	return rs, total, err
 }
 
@@ -284,16 +292,39 @@ func (q Q) CountListed(ctx context.Context, f RecordFilter) (int, error) {
 	return total, err
 }
 
-// ListPage returns the page f.Offset, f.Limit of the list with filter f.
-// The page is found on the sort's index alone (it holds the filter
-// columns: 20251101000001 migrations), so a deep page skips index entries,
-// not table rows, and only the page's rows are read whole.
-func (q Q) ListPage(ctx context.Context, f RecordFilter) ([]RecordRow, error) {
+// ListPage returns the page f.Offset, f.Limit of the list with filter f,
+// of total rows in all (CountListed; -1 when unknown). The page is found
+// on the sort's index alone (it holds the filter columns: 20251101000001
+// migrations; one type's pages have their own, 20251101000002), so a deep
+// page skips index entries, not table rows, and only the page's rows are
+// read whole; a page past the middle is counted from the end, walking the
+// index backwards, so no page skips more than half the entries.
+func (q Q) ListPage(ctx context.Context, f RecordFilter, total int) ([]RecordRow, error) {
 	where, args := f.where("")
+	if len(f.Types) > 1 && q.dialect == SQLite {
+		// Several types: walk the sort's index, filtering as it goes,
+		// rather than sort every record of the types (the planner's pick).
+		where = strings.Replace(where, "type IN (?)", "+type IN (?)", 1)
+	}
 	order := q.kindRank("") + " ASC, " + q.orderBy(f.Sort, "")
+	limit, offset, reverse := f.Limit, f.Offset, false
+	if total >= 0 && offset > total/2 {
+		reverse = true
+		offset = total - f.Offset - f.Limit
+		if offset < 0 {
+			limit, offset = limit+offset, 0
+		}
+		if limit <= 0 {
+			return nil, nil
+		}
+	}
+	inner := order
+	if reverse {
+		inner = q.kindRank("") + " DESC, " + q.listOrder(f.Sort, "", true)
+	}
 	query := "SELECT " + recordColumns + " FROM records WHERE id IN (SELECT id FROM records WHERE " + where +
-		" ORDER BY " + order + " LIMIT ? OFFSET ?) ORDER BY " + order
-	rows, err := q.idb.QueryContext(ctx, query, append(args, f.Limit, f.Offset)...)
+		" ORDER BY " + inner + " LIMIT ? OFFSET ?) ORDER BY " + order
+	rows, err := q.idb.QueryContext(ctx, query, append(args, limit, offset)...)
 	if err != nil {
 		return nil, err
 	}

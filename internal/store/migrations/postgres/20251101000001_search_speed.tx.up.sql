@@ -97,7 +97,18 @@ INSERT INTO civicgo_search_titles (si_id, k, record_type, status, tsv)
 -- carrying the filter columns, so skipping to a deep page reads index
 -- entries only (the title sorts include the title: an index on an
 -- expression of a column serves index-only scans only when the column is
--- in the index too). They replace the sort indexes of 20250301000001.
+-- in the index too). They replace the sort indexes of 20250301000001,
+-- dropped first: adding the column rebuilds the table's indexes.
+-- civicgo_kind_rank catches errors (a subtransaction), which a parallel
+-- worker cannot start: it may run in the leader only.
+ALTER FUNCTION civicgo_kind_rank(text) PARALLEL RESTRICTED;
+--bun:split
+DROP INDEX IF EXISTS civicgo_records_created;
+--bun:split
+DROP INDEX IF EXISTS civicgo_records_updated;
+--bun:split
+DROP INDEX IF EXISTS civicgo_records_title;
+--bun:split
 ALTER TABLE records ADD COLUMN IF NOT EXISTS civicgo_kind INTEGER GENERATED ALWAYS AS (civicgo_kind_rank(metadata)) STORED;
 --bun:split
 CREATE INDEX IF NOT EXISTS civicgo_records_list_created ON records (civicgo_kind, created_at DESC, id DESC)
@@ -111,9 +122,3 @@ CREATE INDEX IF NOT EXISTS civicgo_records_list_title ON records (civicgo_kind, 
 --bun:split
 CREATE INDEX IF NOT EXISTS civicgo_records_list_title_desc ON records (civicgo_kind, (lower(title) COLLATE "C") DESC, created_at DESC, id DESC)
   INCLUDE (type, status, workflow_state, title);
---bun:split
-DROP INDEX IF EXISTS civicgo_records_created;
---bun:split
-DROP INDEX IF EXISTS civicgo_records_updated;
---bun:split
-DROP INDEX IF EXISTS civicgo_records_title;
