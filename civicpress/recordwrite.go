@@ -1,12 +1,10 @@
 package civicpress
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/civicpress/civicpress-go/internal/gitrepo"
@@ -94,34 +92,24 @@ func (c *Core) runFileOp(ctx context.Context, op *fileOp) (string, error) {
 }
 
 // finishIntent does steps 2–4 of a write (see above). It is idempotent: a
-// replay after a crash at any point converges.
+// replay after a crash at any point converges. Steps 2 and 3 are one call:
+// the repository writes the file (and removes the old one) and commits
+// them, with the file's syncs in the same rounds as the commit's.
 func (c *Core) finishIntent(ctx context.Context, in *store.Intent) (string, error) {
-	var paths []string
+	var files []gitrepo.File
 	if in.WritePath != "" {
-		abs := c.abs(in.WritePath)
-		if cur, err := os.ReadFile(abs); err != nil || !bytes.Equal(cur, in.Content) {
-			if err := writeDurable(abs, in.Content); err != nil {
-				return "", err
-			}
-		}
-		c.rec.files.forget(abs)
-		paths = append(paths, in.WritePath)
-	}
-	if err := fail("file-written"); err != nil {
-		return "", err
+		files = append(files, gitrepo.File{Path: in.WritePath, Data: in.Content})
 	}
 	if in.RemovePath != "" && in.RemovePath != in.WritePath {
-		abs := c.abs(in.RemovePath)
-		if err := removeDurable(abs); err != nil {
-			return "", err
-		}
-		c.rec.files.forget(abs)
-		paths = append(paths, in.RemovePath)
+		files = append(files, gitrepo.File{Path: in.RemovePath, Remove: true})
 	}
-	if err := fail("old-removed"); err != nil {
+	if err := c.injectFileFaults(in); err != nil {
 		return "", err
 	}
-	hash, err := c.repo.Commit(ctx, in.Message, gitrepo.Author{Name: in.AuthorName, Email: in.AuthorEmail}, paths...)
+	hash, err := c.repo.CommitFiles(ctx, in.Message, gitrepo.Author{Name: in.AuthorName, Email: in.AuthorEmail}, files...)
+	for _, f := range files {
+		c.rec.files.forget(c.abs(f.Path))
+	}
 	if err != nil && !errors.Is(err, gitrepo.ErrNothingToCommit) {
 		return "", fmt.Errorf("civicpress: commit %s: %w", in.RecordID, err)
 	}
@@ -162,6 +150,35 @@ func (c *Core) finishIntent(ctx context.Context, in *store.Intent) (string, erro
 		c.events.Publish(ev)
 	}
 	return hash, nil
+}
+
+// injectFileFaults serves the tests' failpoints "file-written" and
+// "old-removed": it leaves the files as a crash after their placement and
+// before the commit would, then fails.
+func (c *Core) injectFileFaults(in *store.Intent) error {
+	if failpoint == nil {
+		return nil
+	}
+	for _, step := range []string{"file-written", "old-removed"} {
+		err := fail(step)
+		if err == nil {
+			continue
+		}
+		if in.WritePath != "" {
+			if werr := writeDurable(c.abs(in.WritePath), in.Content); werr != nil {
+				return werr
+			}
+			c.rec.files.forget(c.abs(in.WritePath))
+		}
+		if step == "old-removed" && in.RemovePath != "" && in.RemovePath != in.WritePath {
+			if rerr := removeDurable(c.abs(in.RemovePath)); rerr != nil {
+				return rerr
+			}
+			c.rec.files.forget(c.abs(in.RemovePath))
+		}
+		return err
+	}
+	return nil
 }
 
 // replayPending finishes the writes of recordID (every record when "") left

@@ -36,159 +36,6 @@ type change struct {
 	fi   os.FileInfo // stat of the staged file, for its index entry
 }
 
-// Commit records the current content of paths (relative to the Repo's dir)
-// as one commit authored and committed by a, and returns its full hash.
-//
-// Staging follows `git add <paths>`: a path that no longer exists stages its
-// deletion, a directory stages everything below it (untracked files that
-// .gitignore excludes are left out; a file named explicitly is staged even if
-// ignored), a rename is the old path plus the new one. With no paths every
-// change under the Repo's dir is committed, like `git add . && git commit`.
-// Only the named paths are read and only the trees above them rewritten, so
-// the cost does not depend on the size of the repository.
-//
-// Commits are serialized within the process and, through the Locker, across
-// processes. When nothing differs from HEAD no commit is made and Commit
-// returns HEAD with ErrNothingToCommit.
-func (r *Repo) Commit(ctx context.Context, msg string, a Author, paths ...string) (string, error) {
-	msg, err := cleanMessage(msg)
-	if err != nil {
-		return "", err
-	}
-	if err := checkAuthor(a); err != nil {
-		return "", err
-	}
-	if len(paths) == 0 {
-		paths = []string{""}
-	}
-	rel := make([]string, 0, len(paths))
-	for _, p := range paths {
-		c, err := r.cleanPath(p)
-		if err != nil {
-			return "", err
-		}
-		rel = append(rel, c)
-	}
-	unlock, err := r.lockRepo(ctx)
-	if err != nil {
-		return "", err
-	}
-	defer unlock()
-	pending, err := r.recoverLocked(ctx)
-	if err != nil {
-		return "", err
-	}
-	for attempt := 0; ; attempt++ {
-		id, err := r.commitLocked(ctx, msg, a, rel, pending)
-		if errors.Is(err, errRefMoved) && attempt < 5 {
-			continue
-		}
-		return id, err
-	}
-}
-
-func (r *Repo) commitLocked(ctx context.Context, msg string, a Author, paths, pending []string) (string, error) {
-	il, err := r.acquireGitLock(ctx, r.indexPath())
-	if err != nil {
-		return "", err
-	}
-	// On failure the journal is kept: its path lines make the next commit
-	// re-sync those index entries, and its lock lines no longer match any
-	// file once the locks are rolled back.
-	indexHeld := true
-	defer func() {
-		if indexHeld {
-			il.rollback()
-		}
-	}()
-	hook("index-locked")
-	r.unsynced = r.unsynced[:0]
-	if err := r.idx.load(r.indexPath()); err != nil {
-		return "", err
-	}
-	h, err := r.readHead()
-	if err != nil {
-		return "", err
-	}
-	base := emptyTree
-	if !h.commit.IsZero() {
-		if base, err = r.commitTree(h.commit); err != nil {
-			return "", err
-		}
-	}
-
-	changes, removals, err := r.expand(paths, base, true)
-	if err != nil {
-		return "", err
-	}
-	var journal strings.Builder
-	for _, p := range pending {
-		journal.WriteString("path " + p + "\n")
-	}
-	for _, c := range changes {
-		journal.WriteString("path " + c.path + "\n")
-	}
-	for _, p := range removals {
-		journal.WriteString("path " + p + "\n")
-	}
-	if err := r.journalAppend(journal.String()); err != nil {
-		return "", err
-	}
-
-	newTree, err := r.applyChanges(base, changes)
-	if err != nil {
-		return "", err
-	}
-	if newTree == base && !h.commit.IsZero() || newTree == emptyTree && h.commit.IsZero() {
-		// Nothing to commit; still bring the index entries of these paths
-		// (and of a dead commit's) in line with HEAD and the files.
-		if err := r.syncIndex(base, changes, removals, pending); err != nil {
-			return "", err
-		}
-		indexHeld = false
-		if err := r.idx.write(il); err != nil {
-			return "", err
-		}
-		r.journalClear()
-		if h.commit.IsZero() {
-			return "", ErrNothingToCommit
-		}
-		return h.commit.String(), ErrNothingToCommit
-	}
-
-	when := time.Now()
-	commitID, err := r.writeCommit(newTree, h.commit, a, when, msg)
-	if err != nil {
-		return "", err
-	}
-	if err := r.syncObjects(); err != nil {
-		return "", err
-	}
-	hook("objects-written")
-	target := filepath.Join(r.gitDir, filepath.FromSlash(h.ref))
-	rl, err := r.acquireGitLock(ctx, target)
-	if err != nil {
-		return "", err
-	}
-	hook("ref-locked")
-	subject, _, _ := strings.Cut(msg, "\n")
-	if err := r.updateRef(rl, h, commitID, a, when, subject); err != nil {
-		return "", err
-	}
-	hook("ref-updated")
-	r.noteCommit(commitID, newTree, h.commit, a, when, msg, changes, removals, base)
-
-	if err := r.syncIndex(newTree, changes, removals, pending); err != nil {
-		return commitID.String(), fmt.Errorf("gitrepo: commit %s made, index not updated: %w", commitID, err)
-	}
-	indexHeld = false
-	if err := r.idx.write(il); err != nil {
-		return commitID.String(), fmt.Errorf("gitrepo: commit %s made, index not updated: %w", commitID, err)
-	}
-	r.journalClear()
-	return commitID.String(), nil
-}
-
 // syncIndex updates the index entries of the staged paths, and aligns those
 // of pending paths (left by a commit that died) with the tree.
 func (r *Repo) syncIndex(tree plumbing.Hash, changes []change, removals, pending []string) error {
@@ -355,11 +202,7 @@ func (r *Repo) stageFile(p string, write bool) (change, error) {
 	}
 	c := change{path: p, mode: modeOf(orStat(fi, full)), fi: fi}
 	if write {
-		id, err := r.writeLoose("blob", content)
-		if err != nil {
-			return change{}, err
-		}
-		c.id = id
+		c.id = r.addObject(plumbing.BlobObject, content)
 	} else {
 		c.id = objectID("blob", content)
 	}
@@ -463,14 +306,12 @@ func (r *Repo) rebuild(base plumbing.Hash, n *trieNode) (plumbing.Hash, bool, er
 	if id == base {
 		return id, false, nil
 	}
-	if _, err := r.writeLoose("tree", data); err != nil {
-		return plumbing.ZeroHash, false, err
-	}
+	r.addObject(plumbing.TreeObject, data)
 	r.trees.put(id, entries)
 	return id, false, nil
 }
 
-func (r *Repo) writeCommit(tree, parent plumbing.Hash, a Author, when time.Time, msg string) (plumbing.Hash, error) {
+func (r *Repo) writeCommit(tree, parent plumbing.Hash, a Author, when time.Time, msg string) plumbing.Hash {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "tree %s\n", tree)
 	if !parent.IsZero() {
@@ -478,7 +319,7 @@ func (r *Repo) writeCommit(tree, parent plumbing.Hash, a Author, when time.Time,
 	}
 	sig := signature(a, when)
 	fmt.Fprintf(&b, "author %s\ncommitter %s\n\n%s", sig, sig, msg)
-	return r.writeLoose("commit", b.Bytes())
+	return r.addObject(plumbing.CommitObject, b.Bytes())
 }
 
 func signature(a Author, when time.Time) string {

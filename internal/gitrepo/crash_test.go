@@ -36,10 +36,11 @@ func TestCrashAtEveryStep(t *testing.T) {
 		{"temp index.lock", false},
 		{"created index.lock", false},
 		{"index-locked", false},
-		{"objects-written", false},
 		{"temp main.lock", false},
 		{"created main.lock", false},
 		{"ref-locked", false},
+		{"objects-written", false},
+		{"files-placed", false},
 		{"wrote main.lock", false},
 		{"renamed main.lock", true},
 		{"ref-updated", true},
@@ -78,10 +79,81 @@ func TestCrashAtEveryStep(t *testing.T) {
 	}
 }
 
+// TestCrashAtEveryStepCommitFiles is TestCrashAtEveryStep for CommitFiles
+// (write records/b.md, remove records/a.md): the files are either in place
+// with the commit, or not in place, or in place without the commit (the
+// caller's redo log finishes that; here a commit of what Dirty finds).
+func TestCrashAtEveryStepCommitFiles(t *testing.T) {
+	if os.Getenv("GITREPO_CHILD") != "" {
+		t.Skip("child")
+	}
+	steps := []struct {
+		step              string
+		placed, committed bool
+	}{
+		{"temp index.lock", false, false},
+		{"created index.lock", false, false},
+		{"index-locked", false, false},
+		{"temp main.lock", false, false},
+		{"created main.lock", false, false},
+		{"ref-locked", false, false},
+		{"objects-written", false, false},
+		{"files-placed", true, false},
+		{"wrote main.lock", true, false},
+		{"renamed main.lock", true, true},
+		{"ref-updated", true, true},
+		{"wrote index.lock", true, true},
+		{"renamed index.lock", true, true},
+	}
+	for _, tc := range steps {
+		t.Run(strings.ReplaceAll(tc.step, " ", "-"), func(t *testing.T) {
+			dir := crashChild(t, tc.step, "GITREPO_FILES=1")
+			r2, err := Open(dir, Options{NoSync: true, LockWait: 2 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r2.Close()
+			dirty, err := r2.Dirty(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertNoLeftovers(t, dir)
+			_, aErr := os.Stat(filepath.Join(dir, "records/a.md"))
+			b, bErr := os.ReadFile(filepath.Join(dir, "records/b.md"))
+			if placed := errors.Is(aErr, os.ErrNotExist) && bErr == nil && string(b) == "b\n"; placed != tc.placed {
+				t.Fatalf("files placed = %v (a: %v, b: %q %v), want %v", placed, aErr, b, bErr, tc.placed)
+			}
+			if !tc.placed && (aErr != nil || !errors.Is(bErr, os.ErrNotExist)) {
+				t.Fatalf("work tree changed by a commit that never placed its files: a %v, b %v", aErr, bErr)
+			}
+			switch {
+			case tc.committed:
+				if len(dirty) != 0 {
+					t.Fatalf("Dirty = %v after the commit was made", dirty)
+				}
+				checkLinear(t, dir, 2)
+			case tc.placed:
+				if !reflect.DeepEqual(dirty, []string{"records/a.md", "records/b.md"}) {
+					t.Fatalf("Dirty = %v, want the placed files", dirty)
+				}
+				mustCommit(t, r2, "Recover uncommitted changes")
+				checkLinear(t, dir, 2)
+			default:
+				if len(dirty) != 0 {
+					t.Fatalf("Dirty = %v, want nothing", dirty)
+				}
+				checkLinear(t, dir, 1)
+			}
+			assertClean(t, dir)
+		})
+	}
+}
+
 // crashChild makes a repository with one commit, runs a child that writes
-// records/b.md and dies (SIGKILL) at step of committing it, and returns the
+// records/b.md (and with GITREPO_FILES, removes records/a.md through
+// CommitFiles) and dies (SIGKILL) at step of committing it, and returns the
 // repository's directory.
-func crashChild(t *testing.T, step string) string {
+func crashChild(t *testing.T, step string, env ...string) string {
 	t.Helper()
 	r, dir := newRepo(t)
 	writeFile(t, dir, "records/a.md", "a\n")
@@ -89,6 +161,7 @@ func crashChild(t *testing.T, step string) string {
 	r.Close()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildCrash$")
 	cmd.Env = append(os.Environ(), "GITREPO_CHILD=1", "GITREPO_DIR="+dir, "GITREPO_CRASH_AT="+step)
+	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.CombinedOutput()
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 		t.Fatalf("child did not die at %q: %v\n%s", step, err, out)
@@ -107,6 +180,9 @@ func assertNoLeftovers(t *testing.T, dir string) {
 	}
 	if tmps, _ := filepath.Glob(filepath.Join(dir, ".git", "civicpress-lock-*")); len(tmps) > 0 {
 		t.Fatalf("temporary lock files left behind: %v", tmps)
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(dir, ".git", "objects", "pack", "tmp_*")); len(tmps) > 0 {
+		t.Fatalf("temporary pack files left behind: %v", tmps)
 	}
 }
 
@@ -178,8 +254,13 @@ func TestChildCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, dir, "records/b.md", "b\n")
-	r.Commit(context.Background(), "Create record: B", alice, "records/b.md")
+	if os.Getenv("GITREPO_FILES") != "" {
+		r.CommitFiles(context.Background(), "Create record: B", alice,
+			File{Path: "records/b.md", Data: []byte("b\n")}, File{Path: "records/a.md", Remove: true})
+	} else {
+		writeFile(t, dir, "records/b.md", "b\n")
+		r.Commit(context.Background(), "Create record: B", alice, "records/b.md")
+	}
 	t.Fatalf("still alive after step %q", step)
 }
 

@@ -17,11 +17,27 @@ func (r *Repo) resolve(rev string) (plumbing.Hash, *commitMeta, error) {
 		rev = "HEAD"
 	}
 	var id plumbing.Hash
-	if len(rev) == 40 && plumbing.IsHash(rev) {
+	switch {
+	case len(rev) == 40 && plumbing.IsHash(rev):
 		id = plumbing.NewHash(rev)
-	} else {
+	case rev == "HEAD":
+		h, err := r.readHead()
+		if err != nil {
+			return id, nil, err
+		}
+		if h.commit.IsZero() {
+			return id, nil, fmt.Errorf("%w: revision HEAD: no commits yet", ErrNotFound)
+		}
+		id = h.commit
+	default:
 		r.objMu.Lock()
 		h, err := r.gogit.ResolveRevision(plumbing.Revision(rev))
+		if err != nil {
+			// go-git reads the pack list once: packs written since are
+			// unknown to it until it reads the list again.
+			r.storage.Reindex()
+			h, err = r.gogit.ResolveRevision(plumbing.Revision(rev))
+		}
 		r.objMu.Unlock()
 		if err != nil {
 			return id, nil, fmt.Errorf("%w: revision %q: %w", ErrNotFound, rev, err)

@@ -114,12 +114,26 @@ type Repo struct {
 
 	sem chan struct{} // in-process commit serialization, context-aware
 
+	qmu   sync.Mutex
+	queue []*commitReq // commits waiting for a leader
+
 	idx  indexCache // guarded by sem
 	jf   *os.File   // the commit journal, guarded by sem
 	joff int64
-	// unsynced lists object files written by the commit in progress and
-	// not yet fsynced (guarded by sem).
-	unsynced []string
+
+	// the objects of the commits in progress, until written (see addObject)
+	pendMu    sync.Mutex
+	pending   map[plumbing.Hash]pendingObj
+	pendOrder []plumbing.Hash
+
+	packMu       sync.Mutex
+	packs        []*packIndex // newest first
+	packsLoaded  bool
+	packsWritten int // since the last look for loose objects
+	looseChecked bool
+	deltaBases   deltaCache
+
+	maint maintState
 
 	histMu sync.Mutex
 	hist   *history
@@ -252,12 +266,19 @@ func (r *Repo) Dir() string { return r.dir }
 
 // Close releases the Repo's resources, after a commit in flight finishes.
 func (r *Repo) Close() error {
+	r.stopMaintenance()
 	r.sem <- struct{}{}
 	if r.jf != nil {
 		r.jf.Close()
 		r.jf = nil
 	}
 	<-r.sem
+	r.packMu.Lock()
+	for _, p := range r.packs {
+		p.close()
+	}
+	r.packs, r.packsLoaded = nil, false
+	r.packMu.Unlock()
 	r.closeDiskCache()
 	return r.storage.Close()
 }

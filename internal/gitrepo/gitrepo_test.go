@@ -686,33 +686,71 @@ func TestSortOrderMatchesGit(t *testing.T) {
 	}
 }
 
+// countObjects returns git's count of loose objects and of packs.
+func countObjects(t *testing.T, dir string) (loose, packs int) {
+	t.Helper()
+	for _, l := range strings.Split(gitCmd(t, dir, "count-objects", "-v"), "\n") {
+		if v, ok := strings.CutPrefix(l, "count: "); ok {
+			fmt.Sscan(v, &loose)
+		}
+		if v, ok := strings.CutPrefix(l, "packs: "); ok {
+			fmt.Sscan(v, &packs)
+		}
+	}
+	return loose, packs
+}
+
+// A commit writes no loose objects: its objects go into one pack.
+func TestCommitWritesOnePack(t *testing.T) {
+	r, dir := newRepo(t)
+	writeFile(t, dir, "records/bylaw/2025/a.md", "a\n")
+	mustCommit(t, r, "one")
+	loose, packs := countObjects(t, dir)
+	if loose != 0 || packs != 1 {
+		t.Fatalf("after one commit: %d loose objects, %d packs", loose, packs)
+	}
+	gitCmd(t, dir, "verify-pack", "-v", strings.TrimSpace(gitCmd(t, dir, "rev-parse", "--git-path", "objects/pack"))+"/"+packNames(t, dir)[0]+".idx")
+	assertClean(t, dir)
+	if got := gitCmd(t, dir, "show", "HEAD:records/bylaw/2025/a.md"); got != "a\n" {
+		t.Fatalf("git show = %q", got)
+	}
+}
+
+func packNames(t *testing.T, dir string) []string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(dir, ".git", "objects", "pack", "pack-*.idx"))
+	var out []string
+	for _, p := range m {
+		out = append(out, strings.TrimSuffix(filepath.Base(p), ".idx"))
+	}
+	return out
+}
+
 func TestPackObjects(t *testing.T) {
 	r, dir := newRepo(t)
 	ctx := context.Background()
-	for i := range 30 {
+	for i := range 23 {
 		p := fmt.Sprintf("records/r%d.md", i)
 		writeFile(t, dir, p, fmt.Sprintf("record %d\n", i))
+		if i >= 20 {
+			// The git CLI writes loose objects.
+			gitCmd(t, dir, "add", p)
+			gitCmd(t, dir, "commit", "-q", "-m", "cli "+p)
+			continue
+		}
 		mustCommit(t, r, "Create record: "+p, p)
 	}
-	loose := func() string {
-		for _, l := range strings.Split(gitCmd(t, dir, "count-objects", "-v"), "\n") {
-			if strings.HasPrefix(l, "count: ") {
-				return strings.TrimPrefix(l, "count: ")
-			}
-		}
-		return ""
-	}
-	// Another Repo on the same directory has already read the (loose)
-	// objects; it must find them in the pack afterwards.
+	// Another Repo on the same directory has already read objects from
+	// the small packs; it must find them in the merged pack afterwards.
 	r2, err := Open(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r2.Close()
-	if _, err := r2.History(ctx, "", 1, 0); err != nil {
+	if _, err := r2.History(ctx, "", 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	before := loose()
+	looseBefore, packsBefore := countObjects(t, dir)
 	// Commits carry on while packing.
 	done := make(chan error)
 	go func() {
@@ -736,11 +774,12 @@ func TestPackObjects(t *testing.T) {
 	if _, err := r.PackObjects(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n == 0 || loose() != "0" || before == "0" {
-		t.Fatalf("packed %d; loose objects %s before, %s after", n, before, loose())
+	loose, packs := countObjects(t, dir)
+	if n == 0 || loose != 0 || packs != 1 || looseBefore == 0 || packsBefore != 20 {
+		t.Fatalf("packed %d; loose objects %d before, %d after; packs %d before, %d after", n, looseBefore, loose, packsBefore, packs)
 	}
 	assertClean(t, dir)
-	// The Repo keeps reading (now from the pack) and committing.
+	// Both Repos keep reading (now from the merged pack) and committing.
 	hist, err := r.History(ctx, "records/r3.md", 0, 0)
 	if err != nil || len(hist) != 1 {
 		t.Fatalf("history after packing = %v, %v", hist, err)
@@ -748,10 +787,70 @@ func TestPackObjects(t *testing.T) {
 	if got, err := r2.FileAt(ctx, hist[0].Hash, "records/r3.md"); err != nil || string(got) != "record 3\n" {
 		t.Fatalf("FileAt from pack = %q, %v", got, err)
 	}
+	cli, err := r2.History(ctx, "records/r21.md", 0, 0)
+	if err != nil || len(cli) != 1 || cli[0].AuthorName != "CLI User" {
+		t.Fatalf("history of a CLI commit = %v, %v", cli, err)
+	}
+	if got, err := r2.FileAt(ctx, cli[0].Hash, "records/r21.md"); err != nil || string(got) != "record 21\n" {
+		t.Fatalf("FileAt of a CLI commit = %q, %v", got, err)
+	}
+	if d, err := r2.Diff(ctx, hist[0].Hash+"~1", hist[0].Hash, "records/r3.md"); err != nil || !strings.Contains(d, "+record 3") {
+		t.Fatalf("Diff after packing = %q, %v", d, err)
+	}
+	h2, err := r2.History(ctx, "", 0, 0)
+	if err != nil || len(h2) != 33 {
+		t.Fatalf("whole history from the other Repo: %d commits, %v", len(h2), err)
+	}
 	writeFile(t, dir, "records/after.md", "after\n")
 	mustCommit(t, r2, "after packing", "records/after.md")
 	assertClean(t, dir)
-	checkLinear(t, dir, 41)
+	checkLinear(t, dir, 34)
+	if got := gitCmd(t, dir, "log", "-1", "--format=%s", "--", "records/during9.md"); got != "during packing\n" {
+		t.Fatalf("git log after packing = %q", got)
+	}
+}
+
+// Packs from commits are merged in the background as they pile up, and
+// everything stays readable by this package and by git.
+func TestAutomaticPacking(t *testing.T) {
+	r, dir := newRepo(t)
+	ctx := context.Background()
+	const n = 3 * autoPackCount
+	for i := range n {
+		p := fmt.Sprintf("records/r%d.md", i)
+		writeFile(t, dir, p, fmt.Sprintf("record %d\n", i))
+		mustCommit(t, r, "Create record: "+p, p)
+	}
+	// Without merging there would be n packs.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, packs := countObjects(t, dir); packs < autoPackCount {
+			break
+		}
+		if time.Now().After(deadline) {
+			_, packs := countObjects(t, dir)
+			t.Fatalf("%d packs after %d commits: no background merge", packs, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.Close() // waits for a merge still running
+	assertClean(t, dir)
+	r2, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	for i := range n {
+		p := fmt.Sprintf("records/r%d.md", i)
+		h, err := r2.History(ctx, p, 0, 0)
+		if err != nil || len(h) != 1 || h[0].Message != "Create record: "+p {
+			t.Fatalf("History(%s) = %v, %v", p, h, err)
+		}
+		if got, err := r2.FileAt(ctx, h[0].Hash, p); err != nil || string(got) != fmt.Sprintf("record %d\n", i) {
+			t.Fatalf("FileAt(%s) = %q, %v", p, got, err)
+		}
+	}
+	checkLinear(t, dir, n)
 }
 
 func TestHistoryCacheFile(t *testing.T) {

@@ -54,6 +54,19 @@ func (l *fileLocker) Lock(ctx context.Context) (func(), error) {
 	}
 }
 
+// tryLock takes the lock if it is free.
+func (l *fileLocker) tryLock() (func(), bool) {
+	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, false
+	}
+	if ok, err := tryLockFile(f); err != nil || !ok {
+		f.Close()
+		return nil, false
+	}
+	return func() { unlockFile(f); f.Close() }, true
+}
+
 // gitLock is one of git's own lock files (path + ".lock", created
 // exclusively). Git and simple-git honour them, so holding index.lock and the
 // branch's lock keeps a concurrent git CLI out of the way.
@@ -61,27 +74,30 @@ type gitLock struct {
 	r      *Repo
 	target string
 	f      *os.File
+	tmp    string // the temporary name holding the inode ("" without one)
 }
 
 // A lock file must be recognizable as ours after a crash at any moment,
 // without ever mistaking one a live git process holds for ours:
 //
-//  1. a temporary file with a unique name is created and journaled
-//     ("tmp"); a crash leaves at most that file, which recovery deletes;
-//  2. the file's identity (device, inode and birth time: what writing or
-//     renaming the file does not change) is journaled with the lock's
-//     name ("lock") before the file is renamed to the lock's name
-//     exclusively (failing if the lock exists, as git's O_EXCL does);
+//  1. a file with a unique temporary name is created and journaled ("tmp");
+//  2. its identity (device and inode, which writing or renaming the file
+//     does not change) is journaled with the lock's name ("lock"), then the
+//     file is hard-linked under the lock's name, which fails if the lock
+//     exists, as git's O_EXCL create does;
 //  3. the content is written and the lock renamed onto its target, or
-//     removed, and then marked "done".
+//     removed; the line is marked "done" and only then the temporary name
+//     removed.
 //
-// Recovery removes a lock file only when it is the very file journaled in
-// step 2: a lock file git created meanwhile is another file, even at the
-// same path and even on an inode number since reused (its birth time
-// differs). A file system where the exclusive rename is impossible (no hard
-// links) falls back to creating the lock with O_EXCL and journaling its
-// identity just after; a crash in between leaves a lock recovery will not
-// touch, reported as ErrBusy for someone to remove.
+// Until then the temporary name keeps the inode in use, so no file anyone
+// creates meanwhile can have that inode: recovery removes a lock file only
+// when it is the very file journaled, and never a lock git created after a
+// crash, even one made right after someone cleared ours by hand (file
+// systems reuse a freed inode at once, within the same timestamp tick).
+// Recovery then removes the temporary names. On a file system without hard
+// links the lock is created with O_EXCL and journaled just after; a crash
+// in between leaves a lock recovery will not touch, reported as ErrBusy for
+// someone to remove.
 func (r *Repo) acquireGitLock(ctx context.Context, target string) (*gitLock, error) {
 	lp := target + ".lock"
 	if err := os.MkdirAll(filepath.Dir(lp), 0o755); err != nil {
@@ -98,20 +114,22 @@ func (r *Repo) acquireGitLock(ctx context.Context, target string) (*gitLock, err
 		return nil, fmt.Errorf("gitrepo: create lock for %s: %w", lp, err)
 	}
 	hook("temp " + filepath.Base(lp))
-	l := &gitLock{r: r, target: target, f: f}
 	ident := lockIdentOf(f)
 	deadline := time.Now().Add(r.wait)
 	backoff := time.Millisecond
+	fail := func(err error) (*gitLock, error) {
+		f.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
 	for {
 		if err := r.journalAppend("lock " + identField(ident) + " " + lp + "\n"); err != nil {
-			f.Close()
-			os.Remove(tmp)
-			return nil, err
+			return fail(err)
 		}
-		err := placeExclusive(tmp, lp)
+		err := linkExclusive(tmp, lp)
 		if err == nil {
 			hook("created " + filepath.Base(lp))
-			return l, nil
+			return &gitLock{r: r, target: target, f: f, tmp: tmp}, nil
 		}
 		if errors.Is(err, errNoLinks) {
 			f.Close()
@@ -119,21 +137,13 @@ func (r *Repo) acquireGitLock(ctx context.Context, target string) (*gitLock, err
 			return r.createGitLock(ctx, target, deadline)
 		}
 		if !errors.Is(err, os.ErrExist) {
-			f.Close()
-			os.Remove(tmp)
-			return nil, fmt.Errorf("gitrepo: create %s: %w", lp, err)
+			return fail(fmt.Errorf("gitrepo: create %s: %w", lp, err))
 		}
-		// Someone else holds it. Retire the line now, while our file still
-		// exists (so its inode cannot have gone to that someone's lock).
 		if err := r.journalAppend("done " + lp + "\n"); err != nil {
-			f.Close()
-			os.Remove(tmp)
-			return nil, err
+			return fail(err)
 		}
 		if err := waitLock(ctx, lp, deadline, &backoff); err != nil {
-			f.Close()
-			os.Remove(tmp)
-			return nil, err
+			return fail(err)
 		}
 	}
 }
@@ -187,21 +197,17 @@ func identField(id string) string {
 // errNoLinks reports a file system without hard links.
 var errNoLinks = errors.New("gitrepo: file system has no hard links")
 
-// linkExclusive moves tmp to dst unless dst exists: a hard link fails when
-// its name is taken.
+// linkExclusive links tmp as dst unless dst exists (then an error matching
+// os.ErrExist); errNoLinks when the file system has no hard links.
 func linkExclusive(tmp, dst string) error {
-	if err := os.Link(tmp, dst); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return err
-		}
-		if _, serr := os.Lstat(dst); serr == nil {
-			return &os.LinkError{Op: "link", Old: tmp, New: dst, Err: os.ErrExist}
-		}
-		return fmt.Errorf("%w: %w", errNoLinks, err)
+	err := os.Link(tmp, dst)
+	if err == nil || errors.Is(err, os.ErrExist) {
+		return err
 	}
-	// Should this fail, tmp stays journaled and recovery removes it.
-	_ = os.Remove(tmp)
-	return nil
+	if _, serr := os.Lstat(dst); serr == nil {
+		return &os.LinkError{Op: "link", Old: tmp, New: dst, Err: os.ErrExist}
+	}
+	return fmt.Errorf("%w: %w", errNoLinks, err)
 }
 
 func (l *gitLock) lockPath() string { return l.target + ".lock" }
@@ -241,7 +247,11 @@ func (l *gitLock) rollback() {
 // done retires the lock's journal line: the file under its identity is
 // gone from the lock's name, and must not be looked for there again.
 func (l *gitLock) done() {
-	_ = l.r.journalAppend("done " + l.lockPath() + "\n")
+	if l.r.journalAppend("done "+l.lockPath()+"\n") == nil && l.tmp != "" {
+		// Only now may the inode be freed. (Should the line not be
+		// written, recovery finds the lock gone and removes tmp.)
+		_ = os.Remove(l.tmp)
+	}
 }
 
 func syncDir(dir string) {
@@ -344,7 +354,9 @@ func (r *Repo) readJournal() (paths []string, err error) {
 		}
 	}
 	for _, tmp := range tmps {
-		if filepath.Dir(tmp) != r.gitDir || !strings.HasPrefix(filepath.Base(tmp), "civicpress-lock-") {
+		ours := filepath.Dir(tmp) == r.gitDir && (strings.HasPrefix(filepath.Base(tmp), "civicpress-lock-") || strings.HasPrefix(filepath.Base(tmp), "civicpress-write-")) ||
+			filepath.Dir(tmp) == r.packDir() && strings.HasPrefix(filepath.Base(tmp), "tmp_civicpress_")
+		if !ours {
 			continue // not a name this package makes
 		}
 		if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {

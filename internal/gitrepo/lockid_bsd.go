@@ -26,5 +26,3 @@ func statIdent(fi os.FileInfo, err error) string {
 	birth := int64(st.Birthtimespec.Sec)*1e9 + int64(st.Birthtimespec.Nsec)
 	return fmt.Sprintf("%d:%d:%d", uint64(st.Dev), uint64(st.Ino), birth)
 }
-
-func placeExclusive(tmp, dst string) error { return linkExclusive(tmp, dst) }

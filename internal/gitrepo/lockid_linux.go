@@ -11,9 +11,7 @@ import (
 )
 
 // lockIdentOf names the file f is open on, not its content: device, inode
-// and birth time. Writing the file, or renaming it, changes none of them,
-// and a file created later at the same path differs in inode or, should
-// the inode number be reused, in birth time.
+// and birth time. Writing the file, or renaming it, changes none of them.
 func lockIdentOf(f *os.File) string {
 	rc, err := f.SyscallConn()
 	if err != nil {
@@ -60,22 +58,4 @@ func statIdent(fi os.FileInfo, err error) string {
 		return ""
 	}
 	return fmt.Sprintf("%d:%d:0", uint64(st.Dev), uint64(st.Ino))
-}
-
-// placeExclusive renames tmp to dst unless dst exists (then an error
-// matching os.ErrExist). Git creates its lock files with O_EXCL; an
-// exclusive rename is just as exclusive, and lets the lock file's identity
-// be journaled before it appears under the lock's name.
-func placeExclusive(tmp, dst string) error {
-	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dst, unix.RENAME_NOREPLACE)
-	switch {
-	case err == nil:
-		return nil
-	case err == unix.EEXIST:
-		return &os.LinkError{Op: "rename", Old: tmp, New: dst, Err: os.ErrExist}
-	case err == unix.EINVAL || err == unix.ENOSYS || err == unix.ENOTSUP || err == unix.EOPNOTSUPP:
-		return linkExclusive(tmp, dst) // file system without RENAME_NOREPLACE
-	default:
-		return &os.LinkError{Op: "rename", Old: tmp, New: dst, Err: err}
-	}
 }

@@ -9,5 +9,3 @@ import "os"
 func lockIdentOf(f *os.File) string { return "" }
 
 func lockIdentAt(path string) string { return "" }
-
-func placeExclusive(tmp, dst string) error { return linkExclusive(tmp, dst) }

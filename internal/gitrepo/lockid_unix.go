@@ -25,5 +25,3 @@ func statIdent(fi os.FileInfo, err error) string {
 	}
 	return fmt.Sprintf("%d:%d:0", uint64(st.Dev), uint64(st.Ino))
 }
-
-func placeExclusive(tmp, dst string) error { return linkExclusive(tmp, dst) }

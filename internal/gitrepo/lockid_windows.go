@@ -28,5 +28,3 @@ func lockIdentAt(path string) string {
 	defer f.Close()
 	return lockIdentOf(f)
 }
-
-func placeExclusive(tmp, dst string) error { return linkExclusive(tmp, dst) }

@@ -37,101 +37,15 @@ var zlibPool = sync.Pool{New: func() any {
 	return w
 }}
 
-// writeLoose stores content as a loose object unless an object file of that
-// name already exists. Loose objects are written to a temporary file and
-// renamed into place, so a reader never sees a partial object. With sync,
-// the file is queued for syncObjects, which runs before the ref moves.
-func (r *Repo) writeLoose(typ string, content []byte) (plumbing.Hash, error) {
-	id := objectID(typ, content)
-	hex := id.String()
-	dir := filepath.Join(r.gitDir, "objects", hex[:2])
-	final := filepath.Join(dir, hex[2:])
-	if _, err := os.Lstat(final); err == nil {
-		return id, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return id, fmt.Errorf("gitrepo: object dir: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "tmp_obj_")
-	if err != nil {
-		return id, fmt.Errorf("gitrepo: object temp: %w", err)
-	}
-	tmp := f.Name()
-	fail := func(err error) (plumbing.Hash, error) {
-		f.Close()
-		os.Remove(tmp)
-		return id, fmt.Errorf("gitrepo: write object %s: %w", hex, err)
-	}
-	zw := zlibPool.Get().(*zlib.Writer)
-	zw.Reset(f)
-	_, err = fmt.Fprintf(zw, "%s %d\x00", typ, len(content))
-	if err == nil {
-		_, err = zw.Write(content)
-	}
-	if err == nil {
-		err = zw.Close()
-	}
-	zlibPool.Put(zw)
-	if err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return id, fmt.Errorf("gitrepo: write object %s: %w", hex, err)
-	}
-	_ = os.Chmod(tmp, 0o444)
-	if err := os.Rename(tmp, final); err != nil {
-		os.Remove(tmp)
-		return id, fmt.Errorf("gitrepo: write object %s: %w", hex, err)
-	}
-	if r.sync {
-		r.unsynced = append(r.unsynced, final)
-	}
-	return id, nil
-}
-
-// syncObjects makes the objects written since the last call durable, all
-// at once: fsyncs issued together share the file system's journal commits,
-// which makes them much cheaper than one after another. Their directory
-// entries need no fsync of their own: journaling file systems persist
-// metadata in order, so they are durable once the ref renamed after them is.
-func (r *Repo) syncObjects() error {
-	paths := r.unsynced
-	r.unsynced = r.unsynced[:0]
-	if len(paths) == 0 {
-		return nil
-	}
-	errs := make(chan error, len(paths))
-	for _, p := range paths {
-		go func() {
-			f, err := os.Open(p)
-			if err == nil {
-				err = f.Sync()
-				f.Close()
-			}
-			errs <- err
-		}()
-	}
-	var first error
-	for range paths {
-		if err := <-errs; err != nil && first == nil {
-			first = fmt.Errorf("gitrepo: sync object: %w", err)
-		}
-	}
-	return first
-}
-
 var zlibReaders sync.Pool
 
-// readLoose reads a loose object directly: most objects a history walk
-// needs are loose (every commit writes some), and this path allocates
-// little compared with the general one. ok is false when there is no
-// loose object of that name.
-func (r *Repo) readLoose(want plumbing.ObjectType, id plumbing.Hash) (data []byte, ok bool, err error) {
+// readLoose reads a loose object (written by git, or by an older version
+// of this package). ok is false when there is no loose object of that name.
+func (r *Repo) readLoose(id plumbing.Hash) (typ plumbing.ObjectType, data []byte, ok bool, err error) {
 	hex := id.String()
 	raw, err := os.ReadFile(filepath.Join(r.gitDir, "objects", hex[:2], hex[2:]))
 	if err != nil {
-		return nil, false, nil // absent (perhaps packed meanwhile): the general path decides
+		return 0, nil, false, nil // absent (perhaps packed meanwhile): the caller looks elsewhere
 	}
 	var zr io.ReadCloser
 	if v := zlibReaders.Get(); v != nil {
@@ -141,7 +55,7 @@ func (r *Repo) readLoose(want plumbing.ObjectType, id plumbing.Hash) (data []byt
 		zr, err = zlib.NewReader(bytes.NewReader(raw))
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("gitrepo: read object %s: %w", hex, err)
+		return 0, nil, false, fmt.Errorf("gitrepo: read object %s: %w", hex, err)
 	}
 	defer zlibReaders.Put(zr)
 	var hdr [32]byte
@@ -153,52 +67,77 @@ func (r *Repo) readLoose(want plumbing.ObjectType, id plumbing.Hash) (data []byt
 			break
 		}
 		if err != nil {
-			return nil, false, fmt.Errorf("gitrepo: read object %s: header: %w", hex, err)
+			return 0, nil, false, fmt.Errorf("gitrepo: read object %s: header: %w", hex, err)
 		}
 	}
-	typ, sizeStr, okHdr := strings.Cut(string(hdr[:max(n-1, 0)]), " ")
+	typName, sizeStr, okHdr := strings.Cut(string(hdr[:max(n-1, 0)]), " ")
 	size, err := strconv.Atoi(sizeStr)
 	if !okHdr || err != nil || n == len(hdr) || size < 0 {
-		return nil, false, fmt.Errorf("gitrepo: read object %s: malformed header", hex)
+		return 0, nil, false, fmt.Errorf("gitrepo: read object %s: malformed header", hex)
 	}
-	if typ != want.String() {
-		return nil, false, fmt.Errorf("gitrepo: object %s is a %s, not a %s: %w", hex, typ, want, plumbing.ErrObjectNotFound)
+	typ, err = plumbing.ParseObjectType(typName)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("gitrepo: read object %s: %w", hex, err)
 	}
 	data = make([]byte, size)
 	if _, err := io.ReadFull(zr, data); err != nil {
-		return nil, false, fmt.Errorf("gitrepo: read object %s: %w", hex, err)
+		return 0, nil, false, fmt.Errorf("gitrepo: read object %s: %w", hex, err)
 	}
-	return data, true, nil
+	return typ, data, true, nil
 }
 
-// readObject returns the content of an object of the wanted type, loose or packed.
-func (r *Repo) readObject(t plumbing.ObjectType, id plumbing.Hash) ([]byte, error) {
-	if data, ok, err := r.readLoose(t, id); ok || err != nil {
-		return data, err
+// readObject returns the content of an object of the wanted type.
+func (r *Repo) readObject(want plumbing.ObjectType, id plumbing.Hash) ([]byte, error) {
+	typ, data, err := r.readAnyObject(id, 0)
+	if err != nil {
+		return nil, err
+	}
+	if typ != want {
+		return nil, fmt.Errorf("gitrepo: object %s is a %s, not a %s: %w", id, typ, want, plumbing.ErrObjectNotFound)
+	}
+	return data, nil
+}
+
+// readAnyObject finds an object wherever it is: queued by the commit in
+// progress, in a pack, loose, or (alternates, old pack index versions) in
+// go-git's reader.
+func (r *Repo) readAnyObject(id plumbing.Hash, depth int) (plumbing.ObjectType, []byte, error) {
+	if o, ok := r.pendingObject(id); ok {
+		return o.typ, o.data, nil
+	}
+	for attempt := 0; attempt < 2; attempt++ {
+		if attempt == 1 {
+			// Another process may have written or merged packs since the
+			// pack list was read.
+			r.refreshPacks()
+		}
+		if t, data, ok, err := r.readPacked(id, depth); ok || err != nil {
+			return t, data, err
+		}
+		if t, data, ok, err := r.readLoose(id); ok || err != nil {
+			return t, data, err
+		}
 	}
 	r.objMu.Lock()
 	defer r.objMu.Unlock()
-	obj, err := r.storage.EncodedObject(t, id)
+	obj, err := r.storage.EncodedObject(plumbing.AnyObject, id)
 	if err != nil {
-		// Another process may have packed loose objects (git gc, PackObjects)
-		// since the pack list was read: read it again and retry once.
 		r.storage.Reindex()
-		obj, err = r.storage.EncodedObject(t, id)
+		obj, err = r.storage.EncodedObject(plumbing.AnyObject, id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("gitrepo: read %s %s: %w", t, id, err)
+		return 0, nil, fmt.Errorf("gitrepo: read object %s: %w", id, err)
 	}
 	rd, err := obj.Reader()
 	if err != nil {
-		return nil, fmt.Errorf("gitrepo: read %s %s: %w", t, id, err)
+		return 0, nil, fmt.Errorf("gitrepo: read object %s: %w", id, err)
 	}
 	defer rd.Close()
-	buf := make([]byte, 0, obj.Size())
-	b := bytes.NewBuffer(buf)
+	b := bytes.NewBuffer(make([]byte, 0, obj.Size()))
 	if _, err := io.Copy(b, rd); err != nil {
-		return nil, fmt.Errorf("gitrepo: read %s %s: %w", t, id, err)
+		return 0, nil, fmt.Errorf("gitrepo: read object %s: %w", id, err)
 	}
-	return b.Bytes(), nil
+	return obj.Type(), b.Bytes(), nil
 }
 
 // treeEntry is one line of a tree object.

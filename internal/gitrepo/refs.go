@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -85,9 +84,9 @@ func (r *Repo) readRef(name string) (plumbing.Hash, error) {
 // locking the ref: someone outside our lock committed.
 var errRefMoved = errors.New("gitrepo: branch moved during commit")
 
-// updateRef moves ref from old to id under git's ref lock, then appends to
-// the reflogs as git does, so `git reflog` keeps working.
-func (r *Repo) updateRef(l *gitLock, h head, id plumbing.Hash, a Author, when time.Time, subject string) error {
+// checkRef confirms, under the branch's lock, that the branch still names
+// h's commit: errRefMoved if someone committed outside our lock.
+func (r *Repo) checkRef(h head) error {
 	cur, err := r.readRef(h.ref)
 	if h.ref == "HEAD" {
 		var hh head
@@ -95,34 +94,37 @@ func (r *Repo) updateRef(l *gitLock, h head, id plumbing.Hash, a Author, when ti
 		cur = hh.commit
 	}
 	if err != nil {
-		l.rollback()
 		return err
 	}
 	if cur != h.commit {
-		l.rollback()
 		return errRefMoved
 	}
-	if err := l.commit([]byte(id.String()+"\n"), r.sync); err != nil {
-		return err
+	return nil
+}
+
+// appendReflogs adds one reflog line per commit, as git does, so `git
+// reflog` keeps working. A reflog is a convenience for humans: failing to
+// append one does not fail commits already made.
+func (r *Repo) appendReflogs(h head, commits []made) {
+	var lines bytes.Buffer
+	for _, m := range commits {
+		what := "commit"
+		if m.parent.IsZero() {
+			what = "commit (initial)"
+		}
+		subject, _, _ := strings.Cut(m.req.msg, "\n")
+		a := m.req.author
+		fmt.Fprintf(&lines, "%s %s %s <%s> %d %s\t%s: %s\n", m.parent, m.id, a.Name, a.Email, m.when.Unix(), m.when.Format("-0700"), what, subject)
 	}
-	what := "commit"
-	if h.commit.IsZero() {
-		what = "commit (initial)"
-	}
-	var line bytes.Buffer
-	fmt.Fprintf(&line, "%s %s %s <%s> %d %s\t%s: %s\n", h.commit, id, a.Name, a.Email, when.Unix(), when.Format("-0700"), what, subject)
 	logs := []string{filepath.Join(r.gitDir, "logs", "HEAD")}
 	if h.ref != "HEAD" {
 		logs = append(logs, filepath.Join(r.gitDir, "logs", filepath.FromSlash(h.ref)))
 	}
 	for _, lp := range logs {
-		// A reflog is a convenience for humans; failing to append one must
-		// not fail a commit that is already in place.
 		_ = os.MkdirAll(filepath.Dir(lp), 0o755)
 		if f, err := os.OpenFile(lp, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
-			f.Write(line.Bytes())
+			f.Write(lines.Bytes())
 			f.Close()
 		}
 	}
-	return nil
 }
