@@ -188,6 +188,7 @@ func BenchmarkRecords10k(b *testing.B) {
 		var lat latencies
 		g := newBenchGen(7)
 		i := 0
+		cpu := processCPU()
 		for b.Loop() {
 			body := g.text(150)
 			title := g.text(4)
@@ -203,6 +204,7 @@ func BenchmarkRecords10k(b *testing.B) {
 			i++
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 		lat.report(b)
 	})
 	// Four clients at once: one record's database and file work overlaps
@@ -211,6 +213,7 @@ func BenchmarkRecords10k(b *testing.B) {
 		var mu sync.Mutex
 		var lat latencies
 		b.SetParallelism(2) // 2 × GOMAXPROCS goroutines
+		cpu := processCPU()
 		b.RunParallel(func(pb *testing.PB) {
 			g := newBenchGen(rand.Int63())
 			for pb.Next() {
@@ -230,6 +233,7 @@ func BenchmarkRecords10k(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 		lat.report(b)
 	})
 }

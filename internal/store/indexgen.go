@@ -14,6 +14,6 @@ const (
 // IndexGen reads the generation of index name (GenSearch or GenRecords).
 func (q Q) IndexGen(ctx context.Context, name string) (int64, error) {
 	var n int64
-	err := q.idb.QueryRowContext(ctx, "SELECT n FROM civicgo_index_gen WHERE name = ?", name).Scan(&n)
+	err := q.queryRow(ctx, "SELECT n FROM civicgo_index_gen WHERE name = ?", []any{name}, &n)
 	return n, err
 }

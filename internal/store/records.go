@@ -128,7 +128,8 @@ func (q Q) RecordsByIDs(ctx context.Context, ids []string) (map[string]*RecordRo
 	out := make(map[string]*RecordRow, len(ids))
 	for len(ids) > 0 {
 		n := min(len(ids), 500)
-		rows, err := q.idb.QueryContext(ctx, "SELECT "+recordColumns+" FROM records WHERE id IN (?)", bun.In(ids[:n]))
+		cond, arg := q.inList("id", ids[:n], false)
+		rows, err := q.query(ctx, "SELECT "+recordColumns+" FROM records WHERE "+cond, arg)
 		if err != nil {
 			return nil, err
 		}
@@ -286,10 +287,29 @@ func (q Q) ListRecords(ctx context.Context, f RecordFilter) ([]RecordRow, int, e
 
 // CountListed counts the rows a list with filter f pages through.
 func (q Q) CountListed(ctx context.Context, f RecordFilter) (int, error) {
-	where, args := f.where("")
+	where, args := q.listWhere(f, false)
 	var total int
-	err := q.idb.QueryRowContext(ctx, "SELECT count(*) FROM records WHERE "+where, args...).Scan(&total)
+	err := q.queryRow(ctx, "SELECT count(*) FROM records WHERE "+where, args, &total)
 	return total, err
+}
+
+// listWhere is f.where("") with one argument per list (inList); for a
+// page of several types it keeps SQLite walking the sort's index, filtering
+// as it goes, rather than sorting every record of the types.
+func (q Q) listWhere(f RecordFilter, page bool) (string, []any) {
+	where := notInternal
+	var args []any
+	if len(f.Types) > 0 {
+		c, a := q.inList("type", f.Types, page && len(f.Types) > 1)
+		where += " AND " + c
+		args = append(args, a)
+	}
+	if len(f.Statuses) > 0 {
+		c, a := q.inList("coalesce(status, 'draft')", f.Statuses, false)
+		where += " AND " + c
+		args = append(args, a)
+	}
+	return where, args
 }
 
 // ListPage returns the page f.Offset, f.Limit of the list with filter f,
@@ -300,12 +320,7 @@ func (q Q) CountListed(ctx context.Context, f RecordFilter) (int, error) {
 // read whole; a page past the middle is counted from the end, walking the
 // index backwards, so no page skips more than half the entries.
 func (q Q) ListPage(ctx context.Context, f RecordFilter, total int) ([]RecordRow, error) {
-	where, args := f.where("")
-	if len(f.Types) > 1 && q.dialect == SQLite {
-		// Several types: walk the sort's index, filtering as it goes,
-		// rather than sort every record of the types (the planner's pick).
-		where = strings.Replace(where, "type IN (?)", "+type IN (?)", 1)
-	}
+	where, args := q.listWhere(f, true)
 	order := q.kindRank("") + " ASC, " + q.orderBy(f.Sort, "")
 	limit, offset, reverse := f.Limit, f.Offset, false
 	if total >= 0 && offset > total/2 {
@@ -324,7 +339,7 @@ func (q Q) ListPage(ctx context.Context, f RecordFilter, total int) ([]RecordRow
 	}
 	query := "SELECT " + recordColumns + " FROM records WHERE id IN (SELECT id FROM records WHERE " + where +
 		" ORDER BY " + inner + " LIMIT ? OFFSET ?) ORDER BY " + order
-	rows, err := q.idb.QueryContext(ctx, query, append(args, limit, offset)...)
+	rows, err := q.query(ctx, query, append(args, limit, offset)...)
 	if err != nil {
 		return nil, err
 	}

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"strings"
 	"time"
-
-	"github.com/uptrace/bun"
 )
 
 // SearchDoc is a row of upstream's search_index: what full-text search
@@ -107,7 +105,7 @@ const titleKeyMask = "1099511627775"
 // SQLite "si" is the narrow civicgo_search_meta row of the entry, joined
 // when there are filters or withMeta asks for it.
 func (q Q) searchFrom(s SearchSpec, withMeta bool) (string, []any) {
-	where, args := searchFilters(s.Filter, "si.record_type", searchStatus)
+	where, args := q.searchFilters(s.Filter, "si.record_type", searchStatus)
 	args = append([]any{s.Match}, args...)
 	if q.dialect == Postgres {
 		return "FROM search_index si WHERE si.civicgo_tsv @@ ?::tsquery" + where, args
@@ -119,16 +117,18 @@ func (q Q) searchFrom(s SearchSpec, withMeta bool) (string, []any) {
 		"WHERE search_index_fts5 MATCH ?" + where, args
 }
 
-func searchFilters(f RecordFilter, typeCol, statusCol string) (string, []any) {
+func (q Q) searchFilters(f RecordFilter, typeCol, statusCol string) (string, []any) {
 	where := ""
 	var args []any
 	if len(f.Types) > 0 {
-		where += " AND " + typeCol + " IN (?)"
-		args = append(args, bun.In(f.Types))
+		c, a := q.inList(typeCol, f.Types, false)
+		where += " AND " + c
+		args = append(args, a)
 	}
 	if len(f.Statuses) > 0 {
-		where += " AND " + statusCol + " IN (?)"
-		args = append(args, bun.In(f.Statuses))
+		c, a := q.inList(statusCol, f.Statuses, false)
+		where += " AND " + c
+		args = append(args, a)
 	}
 	return where, args
 }
@@ -138,12 +138,12 @@ func searchFilters(f RecordFilter, typeCol, statusCol string) (string, []any) {
 // civicgo_search_titles), whose key orders the tier.
 func (q Q) titleFrom(s SearchSpec) (from string, args []any, key, entryID string) {
 	if q.dialect == Postgres {
-		where, fargs := searchFilters(s.Filter, "t.record_type", "t.status")
+		where, fargs := q.searchFilters(s.Filter, "t.record_type", "t.status")
 		return "FROM civicgo_search_titles t WHERE t.tsv @@ ?::tsquery" + where, append([]any{s.TitleMatch}, fargs...), "t.k", "t.si_id"
 	}
 	key = "civicgo_search_title.rowid"
 	entryID = titleKeyMask + " - (" + key + " & " + titleKeyMask + ")"
-	where, fargs := searchFilters(s.Filter, "si.record_type", searchStatus)
+	where, fargs := q.searchFilters(s.Filter, "si.record_type", searchStatus)
 	from = "FROM civicgo_search_title"
 	if where != "" {
 		from += " JOIN civicgo_search_meta si ON si.si_rowid = " + entryID
@@ -215,7 +215,7 @@ func (q Q) searchSorted(ctx context.Context, s SearchSpec) ([]SearchHit, error) 
 		from = strings.Replace(from, "FROM search_index_fts5", "FROM search_index_fts5 JOIN search_index sx ON sx.id = search_index_fts5.rowid "+
 			"JOIN records r ON r.id = sx.record_id", 1)
 	}
-	rows, err := q.idb.QueryContext(ctx, "SELECT r.id, 0 "+from+" ORDER BY "+q.kindRank("r.")+" ASC, "+
+	rows, err := q.query(ctx, "SELECT r.id, 0 "+from+" ORDER BY "+q.kindRank("r.")+" ASC, "+
 		q.orderBy(s.Filter.Sort, "r.")+" LIMIT ? OFFSET ?", append(args, s.Filter.Limit, s.Filter.Offset)...)
 	if err != nil {
 		return nil, err
@@ -258,7 +258,7 @@ func (q Q) searchRanked(ctx context.Context, s SearchSpec) ([]SearchHit, error) 
 // offset, limit in the tier's order (the title-tier index key).
 func (q Q) SearchTitleTier(ctx context.Context, s SearchSpec, limit, offset int) ([]SearchHit, error) {
 	from, args, key, entryID := q.titleFrom(s)
-	rows, err := q.idb.QueryContext(ctx, "SELECT search_index.record_id, 0 FROM (SELECT "+key+" AS k, "+entryID+" AS e "+from+
+	rows, err := q.query(ctx, "SELECT search_index.record_id, 0 FROM (SELECT "+key+" AS k, "+entryID+" AS e "+from+
 		" ORDER BY "+key+" LIMIT ? OFFSET ?) x JOIN search_index ON search_index.id = x.e ORDER BY x.k",
 		append(args, limit, offset)...)
 	if err != nil {
@@ -290,7 +290,7 @@ func (q Q) SearchBodyTier(ctx context.Context, s SearchSpec, limit, offset int) 
 			"JOIN search_index sx ON sx.id = x.id ORDER BY x.score DESC, x.id DESC"
 		args = append(args, s.TitleMatch, limit, offset)
 	}
-	rows, err := q.idb.QueryContext(ctx, query, args...)
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +302,7 @@ func (q Q) SearchBodyTier(ctx context.Context, s SearchSpec, limit, offset int) 
 func (q Q) SearchTitleTotal(ctx context.Context, s SearchSpec) (int, error) {
 	from, args, _, _ := q.titleFrom(s)
 	var n int
-	err := q.idb.QueryRowContext(ctx, "SELECT count(*) "+from, args...).Scan(&n)
+	err := q.queryRow(ctx, "SELECT count(*) "+from, args, &n)
 	return n, err
 }
 
@@ -310,7 +310,7 @@ func (q Q) SearchTitleTotal(ctx context.Context, s SearchSpec) (int, error) {
 func (q Q) SearchTotal(ctx context.Context, s SearchSpec) (int, error) {
 	from, args := q.searchFrom(s, false)
 	var n int
-	err := q.idb.QueryRowContext(ctx, "SELECT count(*) "+from, args...).Scan(&n)
+	err := q.queryRow(ctx, "SELECT count(*) "+from, args, &n)
 	return n, err
 }
 
@@ -318,7 +318,7 @@ func (q Q) SearchTotal(ctx context.Context, s SearchSpec) (int, error) {
 // fields of the filter are ignored).
 func (q Q) SearchCounts(ctx context.Context, s SearchSpec) ([]TypeStatusCount, error) {
 	from, args := q.searchFrom(s, true)
-	rows, err := q.idb.QueryContext(ctx, "SELECT si.record_type, "+searchStatus+", count(*) "+from+
+	rows, err := q.query(ctx, "SELECT si.record_type, "+searchStatus+", count(*) "+from+
 		" GROUP BY si.record_type, "+searchStatus+" ORDER BY 1, 2", args...)
 	if err != nil {
 		return nil, err
@@ -329,7 +329,7 @@ func (q Q) SearchCounts(ctx context.Context, s SearchSpec) ([]TypeStatusCount, e
 // SearchTitlesTags calls fn with the title and tags of every searchable
 // record (suggestions are built from them).
 func (q Q) SearchTitlesTags(ctx context.Context, fn func(title, tags string)) error {
-	rows, err := q.idb.QueryContext(ctx, "SELECT r.title, si.tags FROM search_index si JOIN records r ON r.id = si.record_id "+
+	rows, err := q.query(ctx, "SELECT r.title, si.tags FROM search_index si JOIN records r ON r.id = si.record_id "+
 		"WHERE (r.workflow_state IS NULL OR r.workflow_state <> 'internal_only') AND coalesce(r.status, '') <> 'archived'")
 	if err != nil {
 		return err

@@ -53,6 +53,7 @@ type DB struct {
 	path    string
 	log     *slog.Logger
 	hot     hotStmts
+	stmts   stmtCache // list and search reads (stmtcache.go)
 }
 
 // IsPostgresURL reports whether s names a PostgreSQL database.
@@ -130,6 +131,7 @@ func sqliteDSN(path string) string {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.stmts.close()
 	for _, st := range []*sql.Stmt{db.hot.session, db.hot.apiKey} {
 		if st != nil {
 			st.Close()
@@ -152,10 +154,11 @@ type Q struct {
 	idb     bun.IDB
 	dialect Dialect
 	inTx    bool
+	stmts   *stmtCache // nil in transactions
 }
 
 // Q returns a runner on the pool (each statement its own transaction).
-func (db *DB) Q() Q { return Q{idb: db.bun, dialect: db.dialect} }
+func (db *DB) Q() Q { return Q{idb: db.bun, dialect: db.dialect, stmts: &db.stmts} }
 
 // IDB returns the bun handle this runner uses.
 func (q Q) IDB() bun.IDB { return q.idb }
