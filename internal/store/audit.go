@@ -12,18 +12,28 @@ func (q Q) InsertAudit(ctx context.Context, a *AuditLog) error {
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = Stamp{time.Now()}
 	}
-	_, err := q.idb.NewInsert().Model(a).Returning("id").Exec(ctx)
+	err := q.insertAudit(ctx, a)
 	if err != nil && a.UserID != 0 && IsForeignKeyViolation(err) && !q.inTx {
 		detached := *a
 		detached.UserID = 0
 		detached.Details = a.Details + " [detached user_id=" + itoa(a.UserID) + ": not in users]"
-		if _, err2 := q.idb.NewInsert().Model(&detached).Returning("id").Exec(ctx); err2 != nil {
+		if err2 := q.insertAudit(ctx, &detached); err2 != nil {
 			return err2
 		}
 		a.ID = detached.ID
 		return nil
 	}
 	return err
+}
+
+func (q Q) insertAudit(ctx context.Context, a *AuditLog) error {
+	var user any
+	if a.UserID != 0 {
+		user = a.UserID
+	}
+	return q.queryRow(ctx, "INSERT INTO audit_logs (user_id, action, resource_type, resource_id, details, ip_address, created_at) "+
+		"VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id", []any{user, a.Action, nullable(a.ResourceType), nullable(a.ResourceID),
+		nullable(a.Details), nullable(a.IPAddress), a.CreatedAt}, &a.ID)
 }
 
 // ListAudit returns audit rows newest first with the acting username joined, and the total.

@@ -75,14 +75,14 @@ func (d *DraftRow) args() []any {
 // InsertDraft inserts d; a draft with the same id makes it fail with a
 // unique violation (IsUniqueViolation).
 func (q Q) InsertDraft(ctx context.Context, d *DraftRow) error {
-	_, err := q.idb.ExecContext(ctx, "INSERT INTO record_drafts ("+draftColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", d.args()...)
+	_, err := q.exec(ctx, "INSERT INTO record_drafts ("+draftColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", d.args()...)
 	return err
 }
 
 // UpdateDraft rewrites the row d.ID (every column but id, created_by and created_at).
 func (q Q) UpdateDraft(ctx context.Context, d *DraftRow) error {
 	a := d.args()
-	res, err := q.idb.ExecContext(ctx, "UPDATE record_drafts SET title = ?, type = ?, status = ?, workflow_state = ?, "+
+	res, err := q.exec(ctx, "UPDATE record_drafts SET title = ?, type = ?, status = ?, workflow_state = ?, "+
 		"markdown_body = ?, metadata = ?, geography = ?, attached_files = ?, linked_records = ?, linked_geography_files = ?, "+
 		"author = ?, last_draft_saved_at = ?, updated_at = ? WHERE id = ?",
 		a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[13], a[15], d.ID)
@@ -97,7 +97,7 @@ func (q Q) UpdateDraft(ctx context.Context, d *DraftRow) error {
 
 // DraftByID returns the draft of id, or ErrNoRows.
 func (q Q) DraftByID(ctx context.Context, id string) (*DraftRow, error) {
-	rows, err := q.idb.QueryContext(ctx, "SELECT "+draftColumns+" FROM record_drafts WHERE id = ?", id)
+	rows, err := q.query(ctx, "SELECT "+draftColumns+" FROM record_drafts WHERE id = ?", id)
 	if err != nil {
 		return nil, err
 	}
@@ -114,11 +114,11 @@ func (q Q) DraftByID(ctx context.Context, id string) (*DraftRow, error) {
 // DeleteDraft removes the draft of id and its contributors; it reports
 // whether there was one.
 func (q Q) DeleteDraft(ctx context.Context, id string) (bool, error) {
-	res, err := q.idb.ExecContext(ctx, "DELETE FROM record_drafts WHERE id = ?", id)
+	res, err := q.exec(ctx, "DELETE FROM record_drafts WHERE id = ?", id)
 	if err != nil {
 		return false, err
 	}
-	if _, err := q.idb.ExecContext(ctx, "DELETE FROM civicgo_draft_contributors WHERE record_id = ?", id); err != nil {
+	if _, err := q.exec(ctx, "DELETE FROM civicgo_draft_contributors WHERE record_id = ?", id); err != nil {
 		return false, err
 	}
 	n, _ := res.RowsAffected()
@@ -191,7 +191,7 @@ func (q Q) DraftIDs(ctx context.Context, ids []string) (map[string]bool, error) 
 // IDTaken reports whether id names a record or a draft.
 func (q Q) IDTaken(ctx context.Context, id string) (bool, error) {
 	var n int
-	err := q.idb.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM records WHERE id = ?) + (SELECT count(*) FROM record_drafts WHERE id = ?)", id, id).Scan(&n)
+	err := q.queryRow(ctx, "SELECT (SELECT count(*) FROM records WHERE id = ?) + (SELECT count(*) FROM record_drafts WHERE id = ?)", []any{id, id}, &n)
 	return n > 0, err
 }
 
@@ -211,7 +211,7 @@ func (q Q) AddContributors(ctx context.Context, recordID string, cs []Contributo
 	now := time.Now()
 	for i, c := range cs {
 		at := ISOStamp{now.Add(time.Duration(i) * time.Millisecond)}
-		_, err := q.idb.ExecContext(ctx, "INSERT INTO civicgo_draft_contributors (record_id, user_id, username, name, email, added_at) "+
+		_, err := q.exec(ctx, "INSERT INTO civicgo_draft_contributors (record_id, user_id, username, name, email, added_at) "+
 			"VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (record_id, user_id) DO UPDATE SET username = excluded.username, "+
 			"name = excluded.name, email = excluded.email", recordID, c.UserID, c.Username, nullable(c.Name), nullable(c.Email), at)
 		if err != nil {
@@ -224,7 +224,7 @@ func (q Q) AddContributors(ctx context.Context, recordID string, cs []Contributo
 // Contributors lists the contributors to the draft of recordID, in the order
 // they first contributed.
 func (q Q) Contributors(ctx context.Context, recordID string) ([]Contributor, error) {
-	rows, err := q.idb.QueryContext(ctx, "SELECT user_id, username, name, email FROM civicgo_draft_contributors "+
+	rows, err := q.query(ctx, "SELECT user_id, username, name, email FROM civicgo_draft_contributors "+
 		"WHERE record_id = ? ORDER BY added_at, user_id", recordID)
 	if err != nil {
 		return nil, err

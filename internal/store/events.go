@@ -28,15 +28,16 @@ func (q Q) InsertEvent(ctx context.Context, e *Event) error {
 		if !q.inTx {
 			return errors.New("store: InsertEvent on PostgreSQL must run inside InTx")
 		}
-		if _, err := q.idb.NewRaw("SELECT pg_advisory_xact_lock(?)", pgEventLock).Exec(ctx); err != nil {
+		if _, err := q.exec(ctx, "SELECT pg_advisory_xact_lock(?)", int64(pgEventLock)); err != nil {
 			return err
 		}
 	}
-	if _, err := q.idb.NewInsert().Model(e).Returning("id").Exec(ctx); err != nil {
+	if err := q.queryRow(ctx, "INSERT INTO events (type, payload, origin, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+		[]any{e.Type, e.Payload, e.Origin, e.CreatedAt}, &e.ID); err != nil {
 		return err
 	}
 	if q.dialect == Postgres {
-		if _, err := q.idb.NewRaw("SELECT pg_notify(?, '')", NotifyChannel).Exec(ctx); err != nil {
+		if _, err := q.exec(ctx, "SELECT pg_notify(?, '')", NotifyChannel); err != nil {
 			return err
 		}
 	}

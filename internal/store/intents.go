@@ -31,10 +31,10 @@ func (q Q) InsertIntent(ctx context.Context, in *Intent) error {
 	if in.Content != nil {
 		content = in.Content
 	}
-	return q.idb.QueryRowContext(ctx, "INSERT INTO civicgo_record_intents (record_id, write_path, content, remove_path, "+
+	return q.queryRow(ctx, "INSERT INTO civicgo_record_intents (record_id, write_path, content, remove_path, "+
 		"message, author_name, author_email, events, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-		in.RecordID, nullable(in.WritePath), content, nullable(in.RemovePath), in.Message, in.AuthorName,
-		in.AuthorEmail, in.Events, Stamp{time.Now()}).Scan(&in.ID)
+		[]any{in.RecordID, nullable(in.WritePath), content, nullable(in.RemovePath), in.Message, in.AuthorName,
+			in.AuthorEmail, in.Events, Stamp{time.Now()}}, &in.ID)
 }
 
 // PendingIntents lists the intents of recordID ("" for every record) in the
@@ -47,7 +47,7 @@ func (q Q) PendingIntents(ctx context.Context, recordID string) ([]Intent, error
 		query += " WHERE record_id = ?"
 		args = append(args, recordID)
 	}
-	rows, err := q.idb.QueryContext(ctx, query+" ORDER BY id", args...)
+	rows, err := q.query(ctx, query+" ORDER BY id", args...)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func (q Q) PendingIntents(ctx context.Context, recordID string) ([]Intent, error
 
 // DeleteIntent removes an intent and reports whether it was still there.
 func (q Q) DeleteIntent(ctx context.Context, id int64) (bool, error) {
-	res, err := q.idb.ExecContext(ctx, "DELETE FROM civicgo_record_intents WHERE id = ?", id)
+	res, err := q.exec(ctx, "DELETE FROM civicgo_record_intents WHERE id = ?", id)
 	if err != nil {
 		return false, err
 	}

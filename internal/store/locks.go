@@ -21,8 +21,8 @@ func (q Q) LockByID(ctx context.Context, recordID string) (*RecordLock, error) {
 	l := &RecordLock{RecordID: recordID}
 	var at Stamp
 	var exp ISOStamp
-	err := q.idb.QueryRowContext(ctx, "SELECT locked_by, locked_at, expires_at FROM record_locks WHERE record_id = ?", recordID).
-		Scan(&l.LockedBy, &at, &exp)
+	err := q.queryRow(ctx, "SELECT locked_by, locked_at, expires_at FROM record_locks WHERE record_id = ?", []any{recordID},
+		&l.LockedBy, &at, &exp)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (q Q) ActiveLock(ctx context.Context, recordID string, now time.Time) (*Rec
 // or when holder already holds it (a renewal). It returns whether the lock
 // is now holder's, and the lock row as it stands.
 func (q Q) AcquireLock(ctx context.Context, recordID, holder string, now, expires time.Time) (bool, *RecordLock, error) {
-	res, err := q.idb.ExecContext(ctx, "INSERT INTO record_locks (record_id, locked_by, locked_at, expires_at) VALUES (?, ?, ?, ?) "+
+	res, err := q.exec(ctx, "INSERT INTO record_locks (record_id, locked_by, locked_at, expires_at) VALUES (?, ?, ?, ?) "+
 		"ON CONFLICT (record_id) DO UPDATE SET locked_by = excluded.locked_by, locked_at = excluded.locked_at, "+
 		"expires_at = excluded.expires_at WHERE record_locks.expires_at IS NULL OR record_locks.expires_at <= ? "+
 		"OR record_locks.locked_by = excluded.locked_by",
@@ -73,7 +73,7 @@ func (q Q) AcquireLock(ctx context.Context, recordID, holder string, now, expire
 // reports whether it did.
 func (q Q) ReleaseLock(ctx context.Context, recordID string, holders ...string) (bool, error) {
 	for _, h := range holders {
-		res, err := q.idb.ExecContext(ctx, "DELETE FROM record_locks WHERE record_id = ? AND locked_by = ?", recordID, h)
+		res, err := q.exec(ctx, "DELETE FROM record_locks WHERE record_id = ? AND locked_by = ?", recordID, h)
 		if err != nil {
 			return false, err
 		}
@@ -86,6 +86,6 @@ func (q Q) ReleaseLock(ctx context.Context, recordID string, holders ...string) 
 
 // DeleteLock removes any lock on recordID.
 func (q Q) DeleteLock(ctx context.Context, recordID string) error {
-	_, err := q.idb.ExecContext(ctx, "DELETE FROM record_locks WHERE record_id = ?", recordID)
+	_, err := q.exec(ctx, "DELETE FROM record_locks WHERE record_id = ?", recordID)
 	return err
 }

@@ -92,15 +92,15 @@ func (q Q) UpsertRecordState(ctx context.Context, r *RecordRow, keepWorkflow boo
 		wfv = *r.WorkflowState
 	}
 	var out sql.NullString
-	err := q.idb.QueryRowContext(ctx, "INSERT INTO records ("+recordColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "+
+	err := q.queryRow(ctx, "INSERT INTO records ("+recordColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "+
 		"ON CONFLICT (id) DO UPDATE SET title = excluded.title, type = excluded.type, status = excluded.status, "+
 		"workflow_state = "+wf+", content = excluded.content, metadata = excluded.metadata, "+
 		"geography = excluded.geography, attached_files = excluded.attached_files, linked_records = excluded.linked_records, "+
 		"linked_geography_files = excluded.linked_geography_files, path = excluded.path, author = excluded.author, "+
 		"created_at = excluded.created_at, updated_at = excluded.updated_at RETURNING workflow_state",
-		r.ID, r.Title, r.Type, nullable(r.Status), wfv, nullable(r.Content), nullable(r.Metadata),
-		nullable(r.Geography), nullable(r.AttachedFiles), nullable(r.LinkedRecords), nullable(r.LinkedGeographyFiles),
-		nullable(r.Path), nullable(r.Author), Stamp{r.CreatedAt}, Stamp{r.UpdatedAt}).Scan(&out)
+		[]any{r.ID, r.Title, r.Type, nullable(r.Status), wfv, nullable(r.Content), nullable(r.Metadata),
+			nullable(r.Geography), nullable(r.AttachedFiles), nullable(r.LinkedRecords), nullable(r.LinkedGeographyFiles),
+			nullable(r.Path), nullable(r.Author), Stamp{r.CreatedAt}, Stamp{r.UpdatedAt}}, &out)
 	if err != nil || !out.Valid {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (q Q) UpsertRecordState(ctx context.Context, r *RecordRow, keepWorkflow boo
 
 // RecordByID returns the row of id, or ErrNoRows.
 func (q Q) RecordByID(ctx context.Context, id string) (*RecordRow, error) {
-	rows, err := q.idb.QueryContext(ctx, "SELECT "+recordColumns+" FROM records WHERE id = ?", id)
+	rows, err := q.query(ctx, "SELECT "+recordColumns+" FROM records WHERE id = ?", id)
 	if err != nil {
 		return nil, err
 	}
@@ -147,10 +147,10 @@ func (q Q) RecordsByIDs(ctx context.Context, ids []string) (map[string]*RecordRo
 
 // DeleteRecord removes the row of id and its search entries.
 func (q Q) DeleteRecord(ctx context.Context, id string) error {
-	if _, err := q.idb.ExecContext(ctx, "DELETE FROM search_index WHERE record_id = ?", id); err != nil {
+	if _, err := q.exec(ctx, "DELETE FROM search_index WHERE record_id = ?", id); err != nil {
 		return err
 	}
-	_, err := q.idb.ExecContext(ctx, "DELETE FROM records WHERE id = ?", id)
+	_, err := q.exec(ctx, "DELETE FROM records WHERE id = ?", id)
 	return err
 }
 
@@ -399,9 +399,9 @@ func (q Q) SetIndexState(ctx context.Context, key, value string) error {
 // even from concurrent processes.
 func (q Q) NextDocSequence(ctx context.Context, recordType string, year int) (int, error) {
 	var n int
-	err := q.idb.QueryRowContext(ctx, "INSERT INTO civicgo_doc_sequences (record_type, year, last_seq) VALUES (?, ?, 1) "+
+	err := q.queryRow(ctx, "INSERT INTO civicgo_doc_sequences (record_type, year, last_seq) VALUES (?, ?, 1) "+
 		"ON CONFLICT (record_type, year) DO UPDATE SET last_seq = civicgo_doc_sequences.last_seq + 1 RETURNING last_seq",
-		recordType, year).Scan(&n)
+		[]any{recordType, year}, &n)
 	return n, err
 }
 

@@ -31,7 +31,7 @@ type SearchDoc struct {
 // UpsertSearchDoc writes the search entry of d.RecordID (replacing one left
 // under another type).
 func (q Q) UpsertSearchDoc(ctx context.Context, d *SearchDoc) error {
-	if _, err := q.idb.ExecContext(ctx, "DELETE FROM search_index WHERE record_id = ? AND record_type <> ?", d.RecordID, d.RecordType); err != nil {
+	if _, err := q.exec(ctx, "DELETE FROM search_index WHERE record_id = ? AND record_type <> ?", d.RecordID, d.RecordType); err != nil {
 		return err
 	}
 	cols := "record_id, record_type, title, content, tags, metadata, updated_at, title_normalized, content_preview, word_count"
@@ -54,12 +54,12 @@ func (q Q) UpsertSearchDoc(ctx context.Context, d *SearchDoc) error {
 		args = append(args, nullable(d.Status))
 	}
 	var rowid int64
-	err := q.idb.QueryRowContext(ctx, "INSERT INTO search_index ("+cols+") VALUES ("+vals+") "+
-		"ON CONFLICT (record_id, record_type) DO UPDATE SET "+set+" RETURNING id", args...).Scan(&rowid)
+	err := q.queryRow(ctx, "INSERT INTO search_index ("+cols+") VALUES ("+vals+") "+
+		"ON CONFLICT (record_id, record_type) DO UPDATE SET "+set+" RETURNING id", args, &rowid)
 	if err != nil || q.dialect == Postgres {
 		return err
 	}
-	_, err = q.idb.ExecContext(ctx, "INSERT INTO civicgo_search_meta (si_rowid, record_id, record_type, civicgo_status, updated_at) "+
+	_, err = q.exec(ctx, "INSERT INTO civicgo_search_meta (si_rowid, record_id, record_type, civicgo_status, updated_at) "+
 		"VALUES (?, ?, ?, ?, ?) ON CONFLICT (si_rowid) DO UPDATE SET record_id = excluded.record_id, "+
 		"record_type = excluded.record_type, civicgo_status = excluded.civicgo_status, updated_at = excluded.updated_at",
 		rowid, d.RecordID, d.RecordType, nullable(d.Status), Stamp{d.UpdatedAt})
@@ -68,7 +68,7 @@ func (q Q) UpsertSearchDoc(ctx context.Context, d *SearchDoc) error {
 
 // DeleteSearchDocs removes every search entry of recordID.
 func (q Q) DeleteSearchDocs(ctx context.Context, recordID string) error {
-	_, err := q.idb.ExecContext(ctx, "DELETE FROM search_index WHERE record_id = ?", recordID)
+	_, err := q.exec(ctx, "DELETE FROM search_index WHERE record_id = ?", recordID)
 	return err
 }
 

@@ -11,11 +11,13 @@ import (
 )
 
 // stmtCache keeps prepared statements for the reads that run on every
-// list and search request. They go to the driver with their arguments
-// instead of through bun's formatting, so their text is the same from one
-// request to the next, and SQLite parses each once per connection instead
-// of on every call (tens of microseconds for these statements; PostgreSQL's
-// driver caches its own prepared statements by text).
+// list and search request and for the writes of a record publish. They go
+// to the driver with their arguments instead of through bun's formatting,
+// so their text is the same from one request to the next, and SQLite
+// parses each once per connection instead of on every call (tens of
+// microseconds for these statements, more for inserts into search_index,
+// whose FTS triggers are compiled with them; PostgreSQL's driver caches its
+// own prepared statements by text).
 type stmtCache struct {
 	mu     sync.Mutex
 	m      map[string]*sql.Stmt
@@ -46,6 +48,14 @@ func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) (*sql.Stm
 	return st, nil
 }
 
+// lookup returns the statement cached for query, or nil; it never
+// prepares (see Q.txStmt).
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[query]
+}
+
 func (c *stmtCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -55,29 +65,82 @@ func (c *stmtCache) close() {
 	c.m, c.closed = nil, true
 }
 
-// query runs a read whose arguments go to the driver as they are ("?"
-// placeholders, no bun formatting; see inList for lists): on the pool
-// through a cached prepared statement on SQLite.
+// query runs a statement that returns rows, its arguments going to the
+// driver as they are ("?" placeholders, no bun formatting; see inList for
+// lists): through a cached prepared statement on SQLite.
 func (q Q) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if q.dialect == Postgres {
 		query = numberPlaceholders(query)
 	}
 	switch x := q.idb.(type) {
 	case *bun.DB:
-		if q.stmts != nil && q.dialect == SQLite {
-			st, err := q.stmts.get(ctx, x.DB, query)
-			if err != nil {
-				return nil, err
-			}
-			if st != nil {
-				return st.QueryContext(ctx, args...)
-			}
+		st, err := q.poolStmt(ctx, x, query)
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			return st.QueryContext(ctx, args...)
 		}
 		return x.DB.QueryContext(ctx, query, args...)
 	case bun.Tx:
+		if st := q.txStmt(ctx, x, query); st != nil {
+			return st.QueryContext(ctx, args...)
+		}
 		return x.Tx.QueryContext(ctx, query, args...)
 	}
 	return nil, fmt.Errorf("store: unexpected query handle %T", q.idb)
+}
+
+// exec is query for a statement without rows.
+func (q Q) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if q.dialect == Postgres {
+		query = numberPlaceholders(query)
+	}
+	switch x := q.idb.(type) {
+	case *bun.DB:
+		st, err := q.poolStmt(ctx, x, query)
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			return st.ExecContext(ctx, args...)
+		}
+		return x.DB.ExecContext(ctx, query, args...)
+	case bun.Tx:
+		if st := q.txStmt(ctx, x, query); st != nil {
+			return st.ExecContext(ctx, args...)
+		}
+		return x.Tx.ExecContext(ctx, query, args...)
+	}
+	return nil, fmt.Errorf("store: unexpected query handle %T", q.idb)
+}
+
+// poolStmt returns the cached statement of query on the pool (preparing it
+// on first use), or nil where statements are not cached.
+func (q Q) poolStmt(ctx context.Context, db *bun.DB, query string) (*sql.Stmt, error) {
+	if q.stmts == nil || q.dialect != SQLite {
+		return nil, nil
+	}
+	return q.stmts.get(ctx, db.DB, query)
+}
+
+// txStmt returns the cached statement of query bound to the transaction
+// (database/sql prepares it once per connection and keeps it with the
+// pool's statement), or nil. A statement not cached yet runs unprepared
+// and is prepared on the pool when the transaction is over: preparing it
+// on the pool now would take a second connection while this one is held,
+// and the pool may have none to give until a transaction ends.
+func (q Q) txStmt(ctx context.Context, tx bun.Tx, query string) *sql.Stmt {
+	if q.stmts == nil || q.dialect != SQLite {
+		return nil
+	}
+	if st := q.stmts.lookup(query); st != nil {
+		return tx.Tx.StmtContext(ctx, st)
+	}
+	if q.missed != nil && len(*q.missed) < maxCachedStmts {
+		*q.missed = append(*q.missed, query)
+	}
+	return nil
 }
 
 // queryRow is query for a one-row result scanned into dest.

@@ -154,7 +154,10 @@ type Q struct {
 	idb     bun.IDB
 	dialect Dialect
 	inTx    bool
-	stmts   *stmtCache // nil in transactions
+	stmts   *stmtCache
+	// missed collects, in a transaction, the statements to prepare once it
+	// is over (Q.txStmt).
+	missed *[]string
 }
 
 // Q returns a runner on the pool (each statement its own transaction).
@@ -168,9 +171,16 @@ func (q Q) Dialect() Dialect { return q.dialect }
 
 // InTx runs fn in one write transaction, committing when fn returns nil.
 func (db *DB) InTx(ctx context.Context, fn func(q Q) error) error {
-	return db.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(Q{idb: tx, dialect: db.dialect, inTx: true})
+	var missed []string
+	err := db.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(Q{idb: tx, dialect: db.dialect, inTx: true, stmts: &db.stmts, missed: &missed})
 	})
+	for _, query := range missed {
+		// A statement that fails to prepare is not cached and keeps
+		// running unprepared.
+		_, _ = db.stmts.get(context.WithoutCancel(ctx), db.bun.DB, query)
+	}
+	return err
 }
 
 // ErrNoRows is returned by single-row lookups that find nothing.

@@ -27,8 +27,7 @@ func (q Q) InsertUser(ctx context.Context, u *User) error {
 // UserByID returns one user, or ErrNoRows.
 func (q Q) UserByID(ctx context.Context, id int64) (*User, error) {
 	u := new(User)
-	err := q.idb.NewSelect().Model(u).Where("id = ?", id).Limit(1).Scan(ctx)
-	if err != nil {
+	if err := q.queryRow(ctx, "SELECT "+userColumnsU+" FROM users AS u WHERE u.id = ? LIMIT 1", []any{id}, u.scanDest()...); err != nil {
 		return nil, err
 	}
 	return u, nil
