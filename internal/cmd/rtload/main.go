@@ -15,6 +15,13 @@
 // clients come from 127.0.0.1). Start the server after setup. With -pid,
 // run samples the server's CPU time and RSS from /proc.
 //
+// Latencies are only as good as the machine is quiet: run also reports how
+// long the server's and its own threads waited for a CPU (Linux schedstat:
+// other processes on their cores), its own goroutine scheduling delay and
+// GC pauses (receive time stamps are taken when a reading goroutine runs),
+// and warns when the waits say the numbers are disturbed. -profile DIR
+// writes the tool's own CPU and heap profiles.
+//
 // With several -url values (realtime nodes sharing one database) the
 // clients of each room are spread over the nodes (client k of room r on
 // node (r+k) mod n), and delivery latency is reported separately for
@@ -31,6 +38,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -125,9 +135,12 @@ func setup(args []string) error {
 }
 
 // sentLog remembers when each (client, clock) was sent, for latency;
-// sharded so that thousands of clients do not queue on one lock.
+// sharded so that thousands of clients do not queue on one lock. An entry
+// is dropped once every other client of the room has received it, so the
+// log stays small and the tool's own garbage collection cheap.
 type sentLog struct {
-	shards [64]sentShard
+	receivers int // clients expected to receive each entry
+	shards    [64]sentShard
 }
 
 type sentShard struct {
@@ -138,6 +151,7 @@ type sentShard struct {
 type sentAt struct {
 	t    time.Time
 	node int // the sender's node (index in -url)
+	left int // receivers still to come
 }
 
 func (s *sentLog) put(client, clock uint64, t time.Time, node int) {
@@ -146,14 +160,22 @@ func (s *sentLog) put(client, clock uint64, t time.Time, node int) {
 	if sh.m == nil {
 		sh.m = map[[2]uint64]sentAt{}
 	}
-	sh.m[[2]uint64{client, clock}] = sentAt{t, node}
+	sh.m[[2]uint64{client, clock}] = sentAt{t, node, s.receivers}
 	sh.mu.Unlock()
 }
 
 func (s *sentLog) get(client, clock uint64) (sentAt, bool) {
 	sh := &s.shards[(client^client>>17)%64]
+	k := [2]uint64{client, clock}
 	sh.mu.Lock()
-	t, ok := sh.m[[2]uint64{client, clock}]
+	t, ok := sh.m[k]
+	if ok {
+		if t.left--; t.left <= 0 {
+			delete(sh.m, k)
+		} else {
+			sh.m[k] = t
+		}
+	}
 	sh.mu.Unlock()
 	return t, ok
 }
@@ -222,7 +244,13 @@ func run(args []string) error {
 	warmup := fs.Duration("warmup", 3*time.Second, "time after all clients synced before measuring")
 	idle := fs.Bool("idle", false, "connect and stay idle (memory per connection)")
 	pidList := fs.String("pid", "", "server pid(s) for CPU and RSS sampling (comma-separated, as -url)")
+	profile := fs.String("profile", "", "write this tool's own CPU and heap profiles to DIR/rtload-{cpu,heap}.pprof")
 	fs.Parse(args)
+	// The tool's own garbage collector must not be what is measured: a
+	// mark phase on the tool's one core delays the reading goroutines and
+	// so inflates latencies that the server did not cause. Collect rarely
+	// (the heap stays in the low hundreds of MiB).
+	debug.SetGCPercent(800)
 	urls := strings.Split(*url, ",")
 	var pids []int
 	for _, s := range strings.Split(*pidList, ",") {
@@ -254,7 +282,7 @@ func run(args []string) error {
 		rssBase[i] = rssKiB(p)
 	}
 	st := &stats{}
-	sent := &sentLog{}
+	sent := &sentLog{receivers: *perRoom - 1}
 	clients := make([][]*lclient, *rooms)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -331,15 +359,42 @@ func run(args []string) error {
 	for i, p := range pids {
 		cpu0[i] = cpuTicks(p)
 	}
-	self0, t0 := cpuTicks(os.Getpid()), time.Now()
+	wait0 := make([]int64, len(pids))
+	for i, p := range pids {
+		wait0[i] = runWaitNanos(p)
+	}
+	if *profile != "" {
+		f, err := os.Create(filepath.Join(*profile, "rtload-cpu.pprof"))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+	}
+	sched0 := readMetrics()
+	self0, selfWait0, t0 := cpuTicks(os.Getpid()), runWaitNanos(os.Getpid()), time.Now()
 	time.Sleep(*duration)
 	st.measuring.Store(false)
+	elapsed := time.Since(t0)
 	cpu := make([]float64, len(pids))
 	rss := make([]int64, len(pids))
+	wait := make([]float64, len(pids))
 	for i, p := range pids {
 		cpu[i], rss[i] = cpuPct(p, cpu0[i], t0), rssKiB(p)
+		wait[i] = float64(runWaitNanos(p)-wait0[i]) / 1e6 / elapsed.Seconds()
 	}
 	self := cpuPct(os.Getpid(), self0, t0)
+	selfWait := float64(runWaitNanos(os.Getpid())-selfWait0) / 1e6 / elapsed.Seconds()
+	sched := readMetrics().since(sched0)
+	if *profile != "" {
+		pprof.StopCPUProfile()
+		f, err := os.Create(filepath.Join(*profile, "rtload-heap.pprof"))
+		if err != nil {
+			return err
+		}
+		pprof.WriteHeapProfile(f)
+		f.Close()
+	}
 	close(stop)
 	lwg.Wait()
 	fmt.Printf("%d rooms × %d clients, %.1f updates/s + %.1f awareness/s each, %v\n", *rooms, *perRoom, *updates, *aware, *duration)
@@ -355,10 +410,98 @@ func run(args []string) error {
 	fmt.Printf("sent %d updates, %d awareness; received %d frames; closed connections %d; errors %d\n",
 		st.sentUpd.Load(), st.sentAw.Load(), st.recvFrames.Load(), st.closed.Load(), st.errorsN.Load())
 	for i, p := range pids {
-		fmt.Printf("server %d (pid %d): CPU %.1f%% of one core, RSS %d KiB\n", i, p, cpu[i], rss[i])
+		fmt.Printf("server %d (pid %d): CPU %.1f%% of one core, RSS %d KiB; waited %.1f ms/s for a CPU (runnable, not running)\n",
+			i, p, cpu[i], rss[i], wait[i])
 	}
-	fmt.Printf("load generator: CPU %.1f%% of one core\n", self)
+	fmt.Printf("load generator: CPU %.1f%% of one core; waited %.1f ms/s for a CPU; goroutine scheduling delay p99 %v, max %v; GC pauses total %v\n",
+		self, selfWait, sched.latP99.Round(10*time.Microsecond), sched.latMax.Round(10*time.Microsecond), sched.gcPause.Round(10*time.Microsecond))
+	if selfWait > 20 || slices.ContainsFunc(wait, func(w float64) bool { return w > 20 }) {
+		fmt.Println("warning: other processes competed for the CPUs (waits above 20 ms/s): latencies are disturbed, measure again")
+	}
 	return nil
+}
+
+// runWaitNanos is the time pid's threads spent runnable but waiting for a
+// CPU (Linux schedstat, summed over threads alive now). Another process on
+// the same core shows up here, which CPU time alone cannot reveal.
+func runWaitNanos(pid int) int64 {
+	if pid == 0 {
+		return 0
+	}
+	dirs, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0
+	}
+	var sum int64
+	for _, d := range dirs {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, d.Name()))
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) >= 2 {
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			sum += v
+		}
+	}
+	return sum
+}
+
+// schedMetrics is this process's goroutine scheduling latency histogram
+// and total GC pause time: how late the tool itself may have taken its
+// receive time stamps.
+type schedMetrics struct {
+	lat     *metrics.Float64Histogram
+	gcPause *metrics.Float64Histogram
+}
+
+type schedDelta struct {
+	latP99, latMax, gcPause time.Duration
+}
+
+func readMetrics() schedMetrics {
+	s := []metrics.Sample{{Name: "/sched/latencies:seconds"}, {Name: "/sched/pauses/total/gc:seconds"}}
+	metrics.Read(s)
+	return schedMetrics{lat: s[0].Value.Float64Histogram(), gcPause: s[1].Value.Float64Histogram()}
+}
+
+func (m schedMetrics) since(old schedMetrics) schedDelta {
+	diff := func(a, b *metrics.Float64Histogram) []uint64 {
+		d := make([]uint64, len(a.Counts))
+		for i := range a.Counts {
+			d[i] = a.Counts[i] - b.Counts[i]
+		}
+		return d
+	}
+	// A bucket's upper bound stands for its samples (the last one is +Inf:
+	// its lower bound is used).
+	bound := func(h *metrics.Float64Histogram, i int) time.Duration {
+		b := h.Buckets[i+1]
+		if b > 1e9 {
+			b = h.Buckets[i]
+		}
+		return time.Duration(b * 1e9)
+	}
+	var out schedDelta
+	lat := diff(m.lat, old.lat)
+	var n uint64
+	for _, c := range lat {
+		n += c
+	}
+	var acc uint64
+	for i, c := range lat {
+		if c == 0 {
+			continue
+		}
+		if acc < n*99/100 && acc+c >= n*99/100 {
+			out.latP99 = bound(m.lat, i)
+		}
+		acc += c
+		out.latMax = bound(m.lat, i)
+	}
+	for i, c := range diff(m.gcPause, old.gcPause) {
+		out.gcPause += time.Duration(c) * bound(m.gcPause, i)
+	}
+	return out
 }
 
 func dial(url, token string, node int, st *stats, sent *sentLog) (*lclient, error) {
