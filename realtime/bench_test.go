@@ -113,3 +113,61 @@ func BenchmarkLoggedTypingUpdate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWriteback is one room's writeback on a real core (SQLite, no
+// update log): Markdown, snapshot and draft for a room with one new
+// keystroke each time. The context is the writeback worker's.
+func BenchmarkWriteback(b *testing.B) {
+	core := openCore(b, b.TempDir())
+	cfg := testConfig()
+	cfg.Cluster = ClusterOff
+	cfg.WritebackDelay, cfg.WritebackMaxDelay = time.Hour, time.Hour
+	h, err := newHub(core, cfg, coreRecords{core}, coreSnapshots{core})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Shutdown(context.Background()) })
+	ctx := context.Background()
+	title, typ, body := "Bench", "bylaw", "# Bench\n\nA paragraph of seeded text."
+	d, err := core.Records().CreateDraft(ctx, civicpress.System, civicpress.Changes{Title: &title, Type: &typ, Body: &body})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec, err := h.recs.Load(ctx, d.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := newRoom(h, roomTypeRecords+":"+d.ID, rec)
+	r.hydrate(rec)
+	if r.readyErr != nil {
+		b.Fatal(r.readyErr)
+	}
+	b.Cleanup(r.stopTimers)
+	u := &civicpress.User{ID: 1, Username: "ed"}
+	st, _ := r.doc.EncodeStateAsUpdate(nil)
+	typist := yjs.NewDoc(yjs.Options{ClientID: 77})
+	typist.ApplyUpdate(st)
+	frag := typist.XmlFragment("default")
+	var text yjs.XmlText
+	u0, _ := typist.Transact(nil, func(tx *yjs.Txn) error {
+		p := yjs.NewXmlElement("paragraph")
+		text = yjs.NewXmlText()
+		if err := frag.Insert(tx, frag.Len(), p); err != nil {
+			return err
+		}
+		return p.Insert(tx, 0, text)
+	})
+	r.doc.ApplyUpdate(u0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		up, _ := typist.Transact(nil, func(tx *yjs.Txn) error { return text.Insert(tx, i, "x", nil) })
+		r.mu.Lock()
+		r.doc.ApplyUpdate(up)
+		r.markDirtyLocked(u.ID, u)
+		r.mu.Unlock()
+		if _, err := h.writebackOne(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

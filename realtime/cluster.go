@@ -793,6 +793,7 @@ func (r *room) ensureWriter(ctx context.Context) (bool, civicpress.RoomLease, er
 			r.dirty = true
 			r.firstDirty = time.Now()
 			r.lastEdit = r.firstDirty
+			r.maxDelay = spreadDelay(r.h.cfg.WritebackMaxDelay)
 		}
 	}
 	r.mu.Unlock()

@@ -60,7 +60,9 @@ type Config struct {
 	// written back (snapshots.writeback_delay_ms, default 2 s).
 	WritebackDelay time.Duration
 	// WritebackMaxDelay bounds how long edits can stay unwritten while they
-	// keep coming (snapshots.writeback_max_delay_ms, default 10 s).
+	// keep coming (snapshots.writeback_max_delay_ms, default 10 s). Each
+	// round a room falls due somewhere between three quarters of it and
+	// all of it, so that rooms edited together do not fall due together.
 	WritebackMaxDelay time.Duration
 
 	// MessagesPerSecond is the sustained per-connection frame rate

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -54,6 +55,7 @@ type room struct {
 	lineage      uint64 // seed client id, 0 when unknown
 	dirty        bool
 	firstDirty   time.Time
+	maxDelay     time.Duration // this round's cap on unsaved edits (see markDirtyLocked)
 	lastEdit     time.Time
 	updates      int
 	contributors map[int64]*civicpress.User // nil value: known by id only (an edit made on another node)
@@ -74,7 +76,8 @@ type room struct {
 	compacted  int64
 	checkBase  bool
 
-	flushMu sync.Mutex // one writeback at a time
+	flushMu  sync.Mutex // one writeback at a time
+	wbQueued bool       // listed for the writeback worker (hub.wbMu)
 }
 
 func newRoom(h *Hub, key string, rec *recordInfo) *room {
@@ -542,6 +545,7 @@ func (r *room) markDirtyLocked(uid int64, u *civicpress.User) {
 	if !r.dirty {
 		r.dirty = true
 		r.firstDirty = now
+		r.maxDelay = spreadDelay(r.h.cfg.WritebackMaxDelay)
 	}
 	r.lastEdit = now
 	r.updates++
@@ -566,6 +570,17 @@ func (r *room) markDirtyLocked(uid int64, u *civicpress.User) {
 	}
 }
 
+// spreadDelay returns a cap between three quarters of max and max, drawn
+// afresh each round: rooms whose edits started together (everyone opening
+// the agenda as a meeting starts) would otherwise fall due together every
+// max, round after round, and queue hundreds of writebacks at once.
+func spreadDelay(max time.Duration) time.Duration {
+	if max < 4 {
+		return max
+	}
+	return max - rand.N(max/4)
+}
+
 // wbFire runs when the writeback timer fires: it writes back when the room
 // has been quiet for WritebackDelay, edits have waited WritebackMaxDelay, or
 // max_updates accumulated; otherwise it re-arms for that moment.
@@ -578,7 +593,7 @@ func (r *room) wbFire() {
 	}
 	now := time.Now()
 	due := r.lastEdit.Add(r.h.cfg.WritebackDelay)
-	if cap := r.firstDirty.Add(r.h.cfg.WritebackMaxDelay); cap.Before(due) {
+	if cap := r.firstDirty.Add(r.maxDelay); cap.Before(due) {
 		due = cap
 	}
 	if max := r.h.cfg.SnapshotMaxUpdates; max > 0 && r.updates >= max {
@@ -731,6 +746,7 @@ func (r *room) flush(ctx context.Context, why string) (flushResult, error) {
 			r.dirty = true
 			r.firstDirty = time.Now()
 			r.lastEdit = r.firstDirty
+			r.maxDelay = spreadDelay(r.h.cfg.WritebackMaxDelay)
 		}
 		r.checkBase = r.checkBase || checkBase
 		for _, u := range contributors {
