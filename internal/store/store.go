@@ -125,6 +125,10 @@ func sqliteDSN(path string) string {
 	// system call per page: several times faster on large indexes.
 	q.Add("_pragma", "mmap_size(1073741824)")
 	q.Add("_pragma", "cache_size(-32768)")
+	// Statement journals (written by each upsert whose triggers feed
+	// the full-text index, tens of pages) stay in memory instead of in a
+	// temporary file created and written page by page on every publish.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
