@@ -540,11 +540,20 @@ func inflateAt(f *os.File, off, size int64) ([]byte, error) {
 		return nil, err
 	}
 	defer zlibReaders.Put(zr)
-	data := make([]byte, size)
-	if _, err := io.ReadFull(zr, data); err != nil {
-		return nil, err
+	// The size comes from the pack entry's header: memory follows what the
+	// stream really inflates to (doubling), not what a damaged header
+	// announces.
+	data := make([]byte, min(size, 1<<20))
+	for read := 0; ; {
+		if _, err := io.ReadFull(zr, data[read:]); err != nil {
+			return nil, err
+		}
+		if int64(len(data)) == size {
+			return data, nil
+		}
+		read = len(data)
+		data = append(data, make([]byte, min(size-int64(read), int64(read)))...)
 	}
-	return data, nil
 }
 
 var packTypeNames = [...]plumbing.ObjectType{1: plumbing.CommitObject, 2: plumbing.TreeObject, 3: plumbing.BlobObject, 4: plumbing.TagObject}
@@ -613,7 +622,9 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 	if !ok1 || !ok2 || srcSize != len(base) || dstSize > 1<<34 {
 		return nil, bad
 	}
-	out := make([]byte, 0, dstSize)
+	// The announced size is only trusted as far as the input can back it:
+	// each instruction copies at most the whole base or its own literals.
+	out := make([]byte, 0, min(dstSize, 2*(len(base)+len(delta))))
 	for len(delta) > 0 {
 		c := delta[0]
 		delta = delta[1:]
