@@ -82,7 +82,17 @@ func (r *Records) Publish(ctx context.Context, actor *User, id string, opts Publ
 		relPath = existing.row.Path
 	}
 	needNumber := existing == nil && recordfile.IsLegalType(rf.Type) && rf.Metadata.String("document_number") == ""
-	data, written, err := c.render(rf)
+	var data []byte
+	var written *recordfile.Record
+	if needNumber {
+		// The file is rendered with its number in the transaction that
+		// issues it (below); rendering it here too would be thrown away.
+		// Validating first still refuses an invalid record before any
+		// number is issued.
+		err = c.validateFile(rf)
+	} else {
+		data, written, err = c.render(rf)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -103,11 +113,12 @@ func (r *Records) Publish(ctx context.Context, actor *User, id string, opts Publ
 	}
 	op := &fileOp{
 		recordID: id, write: relPath, data: data, message: msg, author: author,
-		index:  c.indexChanges(written, relPath, nil, removeDraft),
 		audit:  []AuditEntry{auditEntry(actor, ActionPublishRecord, id, rf.Title)},
 		events: []Event{published},
 	}
-	if needNumber {
+	if !needNumber {
+		op.index = c.indexChanges(written, relPath, nil, removeDraft)
+	} else {
 		// Issued in the transaction that publishes, so a failed publish
 		// burns no number.
 		op.prepare = func(ctx context.Context, q store.Q) error {
@@ -122,10 +133,8 @@ func (r *Records) Publish(ctx context.Context, actor *User, id string, opts Publ
 			if op.data, written, err = c.render(&numbered); err != nil {
 				return err
 			}
-			op.index = c.indexChanges(written, relPath, nil, removeDraft)
-			return op.index(ctx, q)
+			return c.indexChanges(written, relPath, nil, removeDraft)(ctx, q)
 		}
-		op.index = nil
 	}
 	if existing == nil {
 		op.audit = append([]AuditEntry{auditEntry(actor, ActionCreateRecord, id, rf.Title)}, op.audit...)

@@ -260,7 +260,7 @@ func (r *Repo) packHasDeltas(p *packIndex) (bool, error) {
 // mergePacks writes one pack holding every object of packs (entries copied
 // verbatim) and the loose objects, each once.
 func (r *Repo) mergePacks(ctx context.Context, packs []*packIndex, loose []plumbing.Hash) (*packIndex, int, error) {
-	pw, err := r.newPackWriter(-1, false)
+	pw, err := r.newPackWriter(-1, false, 64*1024)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -80,7 +80,11 @@ func (r *Repo) writeObjects(journal bool) (*packWriter, error) {
 	if len(objs) == 0 {
 		return nil, nil
 	}
-	pw, err := r.newPackWriter(len(objs), journal)
+	size := 0
+	for _, o := range objs {
+		size += len(o.data) + 32
+	}
+	pw, err := r.newPackWriter(len(objs), journal, size)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +130,11 @@ func (r *Repo) packDir() string { return filepath.Join(r.gitDir, "objects", "pac
 // caller holds the commit lock) its temporary files are journaled, for
 // recovery to remove after a crash; otherwise they are left to git's own
 // cleanup of tmp_ files.
-func (r *Repo) newPackWriter(count int, journal bool) (*packWriter, error) {
+//
+// size is about how many bytes the objects hold before compression, which
+// bounds the write buffer: a commit's pack is a few kilobytes, and a 64 KiB
+// buffer for each was a fifth of the memory a record publish allocates.
+func (r *Repo) newPackWriter(count int, journal bool, size int) (*packWriter, error) {
 	dir := r.packDir()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("gitrepo: pack dir: %w", err)
@@ -145,7 +153,7 @@ func (r *Repo) newPackWriter(count int, journal bool) (*packWriter, error) {
 		return nil, fmt.Errorf("gitrepo: create pack: %w", err)
 	}
 	pw := &packWriter{r: r, tmp: tmp, f: f, sum: sha1.New(), crc: crc32.NewIEEE(), want: count}
-	pw.w = bufio.NewWriterSize(io.MultiWriter(f, pw.sum), 64*1024)
+	pw.w = bufio.NewWriterSize(io.MultiWriter(f, pw.sum), min(max(size, 4096), 64*1024))
 	var hdr [12]byte
 	copy(hdr[:], "PACK")
 	binary.BigEndian.PutUint32(hdr[4:], 2)
