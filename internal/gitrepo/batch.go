@@ -301,8 +301,13 @@ func (r *Repo) commitLocked(ctx context.Context, reqs []*commitReq, pending []st
 	// re-sync those index entries, and its lock lines no longer match any
 	// file once the locks are rolled back.
 	indexHeld := true
+	var indexWritten chan error // the new index's write into index.lock, once started
 	defer func() {
 		if indexHeld {
+			if indexWritten != nil {
+				<-indexWritten
+				r.idx.loaded = false // it holds entries of commits not made
+			}
 			il.rollback()
 		}
 	}()
@@ -444,6 +449,21 @@ func (r *Repo) commitLocked(ctx context.Context, reqs []*commitReq, pending []st
 		return nil, err
 	}
 	hook("files-placed")
+	// The new index is known once the files are in place (their entries
+	// hold the stat data of the placed files): it is encoded and written
+	// into index.lock while the directories and the branch are synced, and
+	// renamed into place once the branch has moved. Rewriting it is the
+	// largest piece of work a commit does in a big repository (every
+	// entry is hashed); done here it no longer adds to the commit's time.
+	if err := r.syncIndex(tree, changes, removals, pending); err != nil {
+		if rl != nil {
+			rl.rollback()
+		}
+		r.idx.loaded = false
+		return nil, err
+	}
+	indexWritten = make(chan error, 1)
+	go func() { indexWritten <- r.idx.writeContent(il) }()
 	if r.sync {
 		syncs = syncs[:0]
 		for d := range dirs {
@@ -472,12 +492,9 @@ func (r *Repo) commitLocked(ctx context.Context, reqs []*commitReq, pending []st
 		}
 	}
 
-	indexErr := r.syncIndex(tree, changes, removals, pending)
-	if indexErr == nil {
-		indexHeld = false
-		indexErr = r.idx.write(il)
-	}
-	if indexErr != nil {
+	werr := <-indexWritten
+	indexHeld = false
+	if indexErr := r.idx.place(il, werr); indexErr != nil {
 		for i := range res {
 			if res[i].err == nil {
 				res[i].err = fmt.Errorf("gitrepo: commit %s made, index not updated: %w", res[i].id, indexErr)

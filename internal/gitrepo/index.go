@@ -285,8 +285,21 @@ func (c *indexCache) racy(e *idxEntry) bool {
 
 // write encodes the cache into the held index.lock and renames it into place.
 func (c *indexCache) write(l *gitLock) error {
+	return c.place(l, c.writeContent(l))
+}
+
+// writeContent encodes the cache into the held index.lock, without
+// renaming it: place does, or the lock is rolled back (then the cache must
+// be reloaded, as it holds changes the file will not).
+func (c *indexCache) writeContent(l *gitLock) error {
 	c.buf = encodeIndex(c.buf[:0], c.version, c.entries)
-	if err := l.commit(c.buf, false); err != nil {
+	return l.writeContent(c.buf, false)
+}
+
+// place renames the index.lock written by writeContent (which returned
+// werr) into place.
+func (c *indexCache) place(l *gitLock, werr error) error {
+	if err := l.place(werr, false); err != nil {
 		c.loaded = false
 		return err
 	}

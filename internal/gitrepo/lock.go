@@ -214,6 +214,13 @@ func (l *gitLock) lockPath() string { return l.target + ".lock" }
 
 // commit writes data into the lock file and renames it over the target.
 func (l *gitLock) commit(data []byte, sync bool) error {
+	return l.place(l.writeContent(data, sync), sync)
+}
+
+// writeContent writes data into the lock file and closes it. It touches
+// nothing but the file, so it may run beside the lock holder's other work;
+// place (or rollback) finishes the lock.
+func (l *gitLock) writeContent(data []byte, sync bool) error {
 	_, err := l.f.Write(data)
 	if err == nil && sync {
 		err = l.f.Sync()
@@ -221,7 +228,14 @@ func (l *gitLock) commit(data []byte, sync bool) error {
 	if cerr := l.f.Close(); err == nil {
 		err = cerr
 	}
+	return err
+}
+
+// place renames the written lock file over the target, unless writing it
+// failed (werr), in which case it removes it.
+func (l *gitLock) place(werr error, sync bool) error {
 	hook("wrote " + filepath.Base(l.lockPath()))
+	err := werr
 	if err == nil {
 		err = os.Rename(l.lockPath(), l.target)
 	}
