@@ -79,7 +79,7 @@ func (h *Hub) keepalive(now time.Time) {
 	for _, r := range h.allRooms() {
 		r.mu.Lock()
 		if r.aw != nil {
-			r.aw.Check(now, yproto.OutdatedTimeout)
+			r.aw.check(now, yproto.OutdatedTimeout)
 		}
 		r.mu.Unlock()
 	}

@@ -755,8 +755,8 @@ func (r *room) onRemoteAwareness(frame []byte) {
 	if r.aw == nil || r.destroyed {
 		return
 	}
-	ch, err := r.aw.Apply(f.Awareness, time.Now())
-	if err != nil || ch.Empty() {
+	ch, ok := r.aw.apply(f.Awareness, time.Now())
+	if !ok || ch.empty() {
 		return
 	}
 	for _, o := range r.clients {

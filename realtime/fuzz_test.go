@@ -39,7 +39,7 @@ func FuzzFrames(f *testing.F) {
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		d, _, _ := seedDoc("records:fuzz", "# Fuzz\n\ntext")
 		rr := newRoom(h, "records:fuzz", &recordInfo{ID: "fuzz", Type: "bylaw"})
-		rr.doc, rr.aw = d, yproto.NewAwareness(1)
+		rr.doc, rr.aw = d, newPresence()
 		rr.h.cfg.WritebackDelay = time.Hour
 		close(rr.ready)
 		ed := &client{h: h, id: "ed", room: rr, sync: syncDone}
@@ -72,7 +72,7 @@ func FuzzNotice(f *testing.F) {
 	cl := &cluster{h: h, node: "self", tailWake: make(chan struct{}, 1), awIn: make(chan string, 1)}
 	d, _, _ := seedDoc("records:fuzz", "# Fuzz")
 	r := newRoom(h, "records:fuzz", &recordInfo{ID: "fuzz", Type: "bylaw"})
-	r.doc, r.aw = d, yproto.NewAwareness(1)
+	r.doc, r.aw = d, newPresence()
 	close(r.ready)
 	h.rooms[r.key] = r
 	f.Fuzz(func(t *testing.T, p string) {

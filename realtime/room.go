@@ -48,7 +48,7 @@ type room struct {
 
 	mu           sync.Mutex
 	doc          *yjs.Doc
-	aw           *yproto.Awareness
+	aw           *presence
 	clients      []*client
 	recordType   string
 	editable     bool   // the record's state allows edits (not archived)
@@ -110,7 +110,7 @@ func (r *room) hydrate(rec *recordInfo) {
 	if err == nil {
 		r.mu.Lock()
 		r.doc, r.lineage = doc, lineage
-		r.aw = yproto.NewAwareness(doc.ClientID())
+		r.aw = newPresence()
 		for _, u := range r.early {
 			r.applyRemoteLocked(u)
 		}
@@ -290,8 +290,8 @@ func (r *room) join(c *client) {
 	c.sendControl(map[string]any{"type": "control", "event": "connection.ack", "roomId": r.key, "clientId": c.id,
 		"canEdit": c.canEdit.Load() && r.editable})
 	c.send(yproto.SyncFrame(yproto.Step1(r.doc)))
-	if len(r.aw.Clients()) > 0 {
-		c.send(yproto.AwarenessFrame(r.aw.Encode(r.aw.Clients())))
+	if ids := r.aw.clients(); len(ids) > 0 {
+		c.send(yproto.AwarenessFrame(r.aw.encode(ids)))
 	}
 	c.syncTimer = time.AfterFunc(step2Fallback, func() {
 		r.mu.Lock()
@@ -329,9 +329,8 @@ func (r *room) leaveLocked(c *client) bool {
 		for id := range c.awIDs {
 			ids = append(ids, id)
 		}
-		ch := r.aw.Remove(ids, time.Now())
-		if len(ch.Removed) > 0 {
-			frame := yproto.AwarenessFrame(r.aw.Encode(ch.Removed))
+		if removed := r.aw.remove(ids); len(removed) > 0 {
+			frame := yproto.AwarenessFrame(r.aw.encode(removed))
 			for _, o := range r.clients {
 				o.send(frame)
 			}
@@ -508,19 +507,19 @@ func (r *room) onAwareness(c *client, frame, update []byte) {
 	if c.closed.Load() {
 		return
 	}
-	ch, err := r.aw.Apply(update, time.Now())
-	if err != nil || ch.Empty() {
+	ch, ok := r.aw.apply(update, time.Now())
+	if !ok || ch.empty() {
 		return
 	}
 	if c.awIDs == nil {
 		c.awIDs = map[uint64]struct{}{}
 	}
-	for _, l := range [][]uint64{ch.Added, ch.Updated} {
+	for _, l := range [][]uint64{ch.added, ch.updated} {
 		for _, id := range l {
 			c.awIDs[id] = struct{}{}
 		}
 	}
-	for _, id := range ch.Removed {
+	for _, id := range ch.removed {
 		delete(c.awIDs, id)
 	}
 	for _, o := range r.clients {
@@ -535,7 +534,7 @@ func (r *room) onAwareness(c *client, frame, update []byte) {
 func (r *room) onQueryAwareness(c *client) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c.send(yproto.AwarenessFrame(r.aw.Encode(r.aw.Clients())))
+	c.send(yproto.AwarenessFrame(r.aw.encode(r.aw.clients())))
 }
 
 // markDirtyLocked records an edit by user uid (u when known) and arms the
