@@ -129,6 +129,7 @@ func BenchmarkIndexWrite(b *testing.B) {
 			}
 			sort.Slice(c.entries, func(i, j int) bool { return entryLess(c.entries[i], c.entries[j]) })
 			target := filepath.Join(dir, "index")
+			r := &Repo{gitDir: dir} // the lock's journal
 			b.ResetTimer()
 			cpu := startCPU()
 			for i := 0; i < b.N; i++ {
@@ -140,7 +141,7 @@ func BenchmarkIndexWrite(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if err := c.write(&gitLock{target: target, f: f}); err != nil {
+				if err := c.write(&gitLock{r: r, target: target, f: f}); err != nil {
 					b.Fatal(err)
 				}
 			}
