@@ -80,12 +80,12 @@ func (c *Core) findRecordFile(id string) string {
 	for _, root := range []string{"records", "archive"} {
 		for _, typ := range c.rec.dirs.subdirs(c.abs(root)) {
 			base := root + "/" + typ + "/"
-			if _, err := os.Stat(c.abs(base + id + ".md")); err == nil {
+			if exists(c.abs(base + id + ".md")) {
 				return base + id + ".md"
 			}
 			for _, year := range c.rec.dirs.subdirs(c.abs(root + "/" + typ)) {
 				rel := base + year + "/" + id + ".md"
-				if _, err := os.Stat(c.abs(rel)); err == nil {
+				if exists(c.abs(rel)) {
 					return rel
 				}
 			}
