@@ -25,15 +25,18 @@ var ErrDisabled = errors.New("realtime: disabled by configuration")
 // borrows a write buffer from a pool only while writing; melody's queue is
 // an array of envelopes (40 bytes each) allocated per connection, so it is
 // kept short and frames beyond it wait in a per-client overflow list that
-// costs nothing while empty (see client.send).
+// costs nothing while empty (see client.send). Melody's writer hands the
+// next waiting frame over itself after each write (onSent), so a deeper
+// queue would not write any faster: 6 envelopes (240 bytes, 400 fewer than
+// 16) for every idle connection.
 const (
 	readBufferSize  = 512
 	writeBufferSize = 4096
 	// sendQueue is melody's MessageBufferSize.
-	sendQueue = 16
+	sendQueue = 6
 	// inflightMax frames are handed to melody at once; the rest of its
-	// queue stays free for close frames.
-	inflightMax = sendQueue - 4
+	// queue stays free for close frames (melody's own Close writes two).
+	inflightMax = sendQueue - 3
 )
 
 // A client whose overflow list holds more than this is too slow to keep

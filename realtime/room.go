@@ -353,7 +353,10 @@ func (r *room) answerLocked(c *client, sv []byte) {
 	c.sync = syncDone
 	c.pendingSV = nil
 	if c.syncTimer != nil {
+		// Dropped, not only stopped: a stopped timer and its closure would
+		// otherwise stay with every connection for its whole life.
 		c.syncTimer.Stop()
+		c.syncTimer = nil
 	}
 }
 
