@@ -218,6 +218,7 @@ type lclient struct {
 	mu     sync.Mutex
 	doc    *yjs.Doc
 	synced atomic.Bool
+	typing atomic.Bool // own paragraph made: remote updates are no longer integrated
 	para   yjs.XmlText
 	have   bool
 	awClk  uint64
@@ -546,6 +547,16 @@ func (c *lclient) read(st *stats, sent *sentLog) {
 					}
 				}
 			}
+			if f.Sync.Type == yproto.SyncUpdate && c.typing.Load() {
+				// A client types only into its own paragraph, so others'
+				// updates are not needed to make valid ones. Integrating
+				// them cost more than the server's relaying: with every
+				// client on the tool's one core, the k-th receiver of a
+				// keystroke waited for k-1 integrations before it could
+				// even read it, measured as delivery latency (50 clients
+				// in one room: 49 integrations per keystroke).
+				continue
+			}
 			c.mu.Lock()
 			reply, _, _ := yproto.Handle(c.doc, f.Sync, "remote")
 			if f.Sync.Type == yproto.SyncStep2 {
@@ -594,6 +605,7 @@ func (c *lclient) ownParagraph(sent *sentLog) {
 	})
 	c.para, c.have = t, err == nil
 	c.mu.Unlock()
+	c.typing.Store(true)
 	if u != nil {
 		c.write(yproto.SyncFrame(yproto.SyncMessage{Type: yproto.SyncUpdate, Payload: u}))
 	}
