@@ -16,10 +16,11 @@
 // run samples the server's CPU time and RSS from /proc.
 //
 // Latencies are only as good as the machine is quiet: run also reports how
-// long the server's and its own threads waited for a CPU (Linux schedstat:
-// other processes on their cores), its own goroutine scheduling delay and
-// GC pauses (receive time stamps are taken when a reading goroutine runs),
-// and warns when the waits say the numbers are disturbed. -profile DIR
+// much CPU other processes used on the server's and its own cores, how
+// long their threads waited for a CPU (Linux schedstat), its own goroutine
+// scheduling delay and GC pauses (receive time stamps are taken when a
+// reading goroutine runs), and warns when other processes took more than
+// 5% of a core meanwhile. -profile DIR
 // writes the tool's own CPU and heap profiles.
 //
 // With several -url values (realtime nodes sharing one database) the
@@ -373,6 +374,13 @@ func run(args []string) error {
 		pprof.StartCPUProfile(f)
 	}
 	sched0 := readMetrics()
+	var cores []int // the CPUs the server(s) and this tool may run on
+	for _, p := range append([]int{os.Getpid()}, pids...) {
+		cores = append(cores, allowedCPUs(p)...)
+	}
+	slices.Sort(cores)
+	cores = slices.Compact(cores)
+	busy0 := busyTicks(cores)
 	self0, selfWait0, t0 := cpuTicks(os.Getpid()), runWaitNanos(os.Getpid()), time.Now()
 	time.Sleep(*duration)
 	st.measuring.Store(false)
@@ -386,6 +394,11 @@ func run(args []string) error {
 	}
 	self := cpuPct(os.Getpid(), self0, t0)
 	selfWait := float64(runWaitNanos(os.Getpid())-selfWait0) / 1e6 / elapsed.Seconds()
+	// What other processes ran on those CPUs: their busy time less ours.
+	foreign := float64(busyTicks(cores)-busy0)/100/elapsed.Seconds()*100 - self
+	for _, c := range cpu {
+		foreign -= c
+	}
 	sched := readMetrics().since(sched0)
 	if *profile != "" {
 		pprof.StopCPUProfile()
@@ -416,10 +429,66 @@ func run(args []string) error {
 	}
 	fmt.Printf("load generator: CPU %.1f%% of one core; waited %.1f ms/s for a CPU; goroutine scheduling delay p99 %v, max %v; GC pauses total %v\n",
 		self, selfWait, sched.latP99.Round(10*time.Microsecond), sched.latMax.Round(10*time.Microsecond), sched.gcPause.Round(10*time.Microsecond))
-	if selfWait > 20 || slices.ContainsFunc(wait, func(w float64) bool { return w > 20 }) {
-		fmt.Println("warning: other processes competed for the CPUs (waits above 20 ms/s): latencies are disturbed, measure again")
+	fmt.Printf("other processes on CPUs %v: %.1f%% of one core\n", cores, max(foreign, 0))
+	if foreign > 5 {
+		fmt.Println("warning: other processes used the CPUs meanwhile: latencies are disturbed, measure again")
 	}
 	return nil
+}
+
+// allowedCPUs returns the CPUs pid may run on (its affinity, e.g. taskset).
+func allowedCPUs(pid int) []int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, l := range strings.Split(string(b), "\n") {
+		list, ok := strings.CutPrefix(l, "Cpus_allowed_list:")
+		if !ok {
+			continue
+		}
+		for _, r := range strings.Split(strings.TrimSpace(list), ",") {
+			lo, hi, _ := strings.Cut(r, "-")
+			a, err := strconv.Atoi(lo)
+			if err != nil {
+				continue
+			}
+			b := a
+			if hi != "" {
+				b, _ = strconv.Atoi(hi)
+			}
+			for c := a; c <= b; c++ {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// busyTicks is the time CPUs cores spent running anything (user, nice,
+// system, irq, softirq, steal), in clock ticks, from /proc/stat.
+func busyTicks(cores []int) int64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	var sum int64
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 9 || !strings.HasPrefix(f[0], "cpu") || f[0] == "cpu" {
+			continue
+		}
+		n, err := strconv.Atoi(f[0][3:])
+		if err != nil || !slices.Contains(cores, n) {
+			continue
+		}
+		for _, i := range []int{1, 2, 3, 6, 7, 8} {
+			v, _ := strconv.ParseInt(f[i], 10, 64)
+			sum += v
+		}
+	}
+	return sum
 }
 
 // runWaitNanos is the time pid's threads spent runnable but waiting for a
