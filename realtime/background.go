@@ -71,9 +71,19 @@ func (h *Hub) allRooms() []*room {
 
 func (h *Hub) keepalive(now time.Time) {
 	limit := now.Add(-keepaliveAfter).UnixNano()
+	pingBefore := now.Add(-pingPeriod).UnixNano()
 	for _, c := range h.allClients() {
-		if c.session() != nil && c.lastSent.Load() < limit {
+		if c.session() == nil {
+			continue
+		}
+		if c.lastSent.Load() < limit {
 			c.send(keepaliveFrame)
+		}
+		if c.lastPing.Load() < pingBefore && !c.closed.Load() {
+			// Browsers answer pings on their own; the pong extends the
+			// read deadline (pongWait), so a vanished peer is noticed.
+			c.lastPing.Store(now.UnixNano())
+			c.enqueue(outFrame{ping: true})
 		}
 	}
 	for _, r := range h.allRooms() {

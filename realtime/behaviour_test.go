@@ -478,7 +478,7 @@ func TestSlowConsumerIsClosedNotSilentlyBehind(t *testing.T) {
 	if n := e.hub.Health().Connections.Total; n != 1 {
 		for _, c := range e.hub.allClients() {
 			c.qmu.Lock()
-			t.Logf("client %s q=%d bytes=%d inflight=%d", c.id, len(c.q), c.qBytes, c.inflight)
+			t.Logf("client %s q=%d bytes=%d writing=%v", c.id, len(c.q), c.qBytes, c.writing)
 			c.qmu.Unlock()
 		}
 		t.Fatalf("slow consumer still connected (%d connections)", n)

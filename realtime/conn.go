@@ -63,9 +63,11 @@ type client struct {
 	slow     atomic.Bool
 
 	qmu      sync.Mutex
-	q        []outFrame // frames waiting for room in melody's queue
+	q        []outFrame // frames waiting for the writer
 	qBytes   int
-	inflight int // frames handed to melody and not yet written
+	writing  bool         // a writer goroutine is draining q
+	done     bool         // the close frame went out or a write failed: nothing more is written
+	lastPing atomic.Int64 // unix nanos of the last ping queued
 
 	reject *rejection // set when the handshake failed: close at once
 
@@ -129,66 +131,86 @@ type outFrame struct {
 	data  []byte
 	text  bool
 	close bool
+	ping  bool
 }
 
-// enqueue hands a frame to melody when fewer than inflightMax are in its
-// queue, else appends it to the overflow list that onSent drains. Frames
-// keep their order either way.
+// enqueue queues a frame for the client's writer, starting one when none
+// is running. Frames keep their order.
+//
+// The hub writes to the socket itself instead of through melody's
+// per-session writer: melody's writer goroutine lives as long as the
+// connection, and the write path (gorilla, net, a syscall) grows its stack
+// to 4 KiB, which the runtime never shrinks back for a goroutine parked
+// that deep; with 5,000 idle connections that was 10 MB of stacks doing
+// nothing. A writer goroutine here exists only while frames wait, and a
+// frame costs no channel hand-off or melody bookkeeping. Melody's writer
+// is left idle (PingPeriod very long, nothing in its queue), so this is
+// the connection's only writer, as gorilla requires; pings are queued here
+// too (see keepalive).
 func (c *client) enqueue(f outFrame) {
 	s := c.session()
 	if s == nil {
 		return
 	}
-	c.lastSent.Store(time.Now().UnixNano())
+	if !f.ping {
+		c.lastSent.Store(time.Now().UnixNano())
+	}
 	c.qmu.Lock()
-	if len(c.q) == 0 && c.inflight < inflightMax {
-		c.inflight++
+	if c.done {
 		c.qmu.Unlock()
-		write(s, f)
 		return
 	}
 	c.q = append(c.q, f)
 	c.qBytes += len(f.data)
 	over := c.qBytes > maxQueuedBytes || len(c.q) > maxQueuedFrames
+	start := !c.writing && !over
+	if start {
+		c.writing = true
+	}
 	c.qmu.Unlock()
 	if over {
 		c.slowConsumer()
+		return
+	}
+	if start {
+		go c.drain(s.WebsocketConnection())
 	}
 }
 
-func write(s *melody.Session, f outFrame) {
-	if f.close {
-		s.CloseWithMsg(f.data)
-	} else if f.text {
-		s.Write(f.data)
-	} else {
-		s.WriteBinary(f.data)
-	}
-}
-
-// sent is called by melody's writer after each frame: the next waiting
-// frame takes its place.
-func (c *client) sent() {
-	s := c.session()
-	c.qmu.Lock()
-	if c.inflight > 0 {
-		c.inflight--
-	}
-	var next []outFrame
-	for len(c.q) > 0 && c.inflight < inflightMax {
-		f := c.q[0]
-		c.q[0] = outFrame{}
-		c.q = c.q[1:]
-		c.qBytes -= len(f.data)
-		c.inflight++
-		next = append(next, f)
-	}
-	if len(c.q) == 0 {
-		c.q = nil // release the backing array
-	}
-	c.qmu.Unlock()
-	for _, f := range next {
-		write(s, f)
+// drain writes the queued frames until none is left. A close frame, or a
+// failed write, ends the connection: the socket is closed, melody's
+// reader sees it and the hub releases the client (onDisconnect).
+func (c *client) drain(conn *websocket.Conn) {
+	for {
+		c.qmu.Lock()
+		batch := c.q
+		c.q, c.qBytes = nil, 0
+		if len(batch) == 0 || c.done {
+			c.writing = false
+			c.qmu.Unlock()
+			return
+		}
+		c.qmu.Unlock()
+		for i, f := range batch {
+			batch[i] = outFrame{}
+			conn.SetWriteDeadline(time.Now().Add(writeWait))
+			typ := websocket.BinaryMessage
+			switch {
+			case f.close:
+				typ = websocket.CloseMessage
+			case f.ping:
+				typ = websocket.PingMessage
+			case f.text:
+				typ = websocket.TextMessage
+			}
+			if err := conn.WriteMessage(typ, f.data); err != nil || f.close {
+				c.qmu.Lock()
+				c.done, c.writing, c.q, c.qBytes = true, false, nil, 0
+				c.qmu.Unlock()
+				conn.Close()
+				return
+			}
+		}
 	}
 }
 
@@ -215,12 +237,14 @@ func (c *client) closeWith(code int, reasonCode, detail string) {
 	}
 	c.qmu.Lock()
 	kept := c.q[:0]
+	bytes := 0
 	for _, f := range c.q {
 		if f.text {
 			kept = append(kept, f)
+			bytes += len(f.data)
 		}
 	}
-	c.q = kept
+	c.q, c.qBytes = kept, bytes
 	c.qmu.Unlock()
 	c.enqueue(outFrame{data: melody.FormatCloseMessage(code, reason), close: true})
 }

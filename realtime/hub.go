@@ -22,21 +22,25 @@ import (
 var ErrDisabled = errors.New("realtime: disabled by configuration")
 
 // Memory per connection: gorilla keeps a read buffer per connection and
-// borrows a write buffer from a pool only while writing; melody's queue is
-// an array of envelopes (40 bytes each) allocated per connection, so it is
-// kept short and frames beyond it wait in a per-client overflow list that
-// costs nothing while empty (see client.send). Melody's writer hands the
-// next waiting frame over itself after each write (onSent), so a deeper
-// queue would not write any faster: 6 envelopes (240 bytes, 400 fewer than
-// 16) for every idle connection.
+// borrows a write buffer from a pool only while writing. The hub writes
+// frames itself (client.enqueue), so melody's per-session queue, an array
+// of envelopes (40 bytes each) allocated per connection, only ever holds
+// what melody's own Close queues at shutdown (two envelopes).
 const (
 	readBufferSize  = 512
 	writeBufferSize = 4096
 	// sendQueue is melody's MessageBufferSize.
-	sendQueue = 6
-	// inflightMax frames are handed to melody at once; the rest of its
-	// queue stays free for close frames (melody's own Close writes two).
-	inflightMax = sendQueue - 3
+	sendQueue = 2
+	// writeWait bounds one frame's write; a client that cannot take a
+	// frame in this long is gone.
+	writeWait = 10 * time.Second
+	// pingPeriod: a ping is queued to a client that was not pinged for this
+	// long (its pong extends melody's read deadline, pongWait).
+	pingPeriod = 25 * time.Second
+	pongWait   = 60 * time.Second
+	// melodyPingPeriod keeps melody's own writer from ever pinging: the
+	// hub's writer is the connection's only writer.
+	melodyPingPeriod = 1 << 62
 )
 
 // A client whose overflow list holds more than this is too slow to keep
@@ -122,9 +126,9 @@ func newHub(core *civicpress.Core, cfg Config, recs recordSource, snap snapshotS
 	m := melody.New()
 	m.Config.MaxMessageSize = cfg.MaxMessageSize
 	m.Config.MessageBufferSize = sendQueue
-	m.Config.WriteWait = 10 * time.Second
-	m.Config.PingPeriod = 25 * time.Second
-	m.Config.PongWait = 60 * time.Second
+	m.Config.WriteWait = writeWait
+	m.Config.PingPeriod = melodyPingPeriod
+	m.Config.PongWait = pongWait
 	m.Upgrader = &websocket.Upgrader{
 		// 0: gorilla reads through the 1 KiB reader detach hands it.
 		ReadBufferSize:   0,
@@ -140,9 +144,6 @@ func newHub(core *civicpress.Core, cfg Config, recs recordSource, snap snapshotS
 	m.HandleDisconnect(h.onDisconnect)
 	m.HandleMessageBinary(h.onBinary)
 	m.HandleMessage(h.onText)
-	m.HandleError(h.onError)
-	m.HandleSentMessageBinary(h.onSent)
-	m.HandleSentMessage(h.onSent)
 	m.HandlePong(func(s *melody.Session) {
 		if c := sessionClient(s); c != nil {
 			c.touch()
@@ -384,8 +385,34 @@ func (h *Hub) shutdown(ctx context.Context) error {
 			h.log.Warn("realtime: leaving the node registry", "err", err)
 		}
 	}
-	h.m.Close()
+	h.closeSessions(ctx)
 	return errors.Join(errs...)
+}
+
+// closeSessions waits (until ctx ends, two seconds at most) for the
+// sockets closed above to finish their close frames, then closes whatever
+// melody still serves (a handshake that raced the shutdown) without a
+// frame. Melody's own Close is not used: it queues close frames to its
+// writer, which would write next to the hub's (see client.enqueue).
+func (h *Hub) closeSessions(ctx context.Context) {
+	limit := time.NewTimer(2 * time.Second)
+	defer limit.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for h.m.Len() > 0 {
+		select {
+		case <-ctx.Done():
+		case <-limit.C:
+		case <-tick.C:
+			continue
+		}
+		break
+	}
+	if ss, err := h.m.Sessions(); err == nil {
+		for _, s := range ss {
+			s.WebsocketConnection().Close()
+		}
+	}
 }
 
 // sessionClient returns the client attached to a melody session.
@@ -410,9 +437,10 @@ func (h *Hub) onConnect(s *melody.Session) {
 	// The request (headers, URL) is not needed once upgraded; melody would
 	// keep it for the connection's life.
 	s.Request = nil
+	c.lastPing.Store(time.Now().UnixNano())
 	if c.reject != nil {
 		c.sendControl(controlError(c.reject.errCode, c.reject.message))
-		s.CloseWithMsg(melody.FormatCloseMessage(c.reject.code, c.reject.reason))
+		c.enqueue(outFrame{data: melody.FormatCloseMessage(c.reject.code, c.reject.reason), close: true})
 		return
 	}
 	h.mu.Lock()
@@ -420,7 +448,7 @@ func (h *Hub) onConnect(s *melody.Session) {
 		// Revoked (or the hub closed) between the handshake and now.
 		h.mu.Unlock()
 		c.sendControl(map[string]any{"type": "control", "event": "session.revoked"})
-		s.CloseWithMsg(melody.FormatCloseMessage(CloseAuth, `{"code":"SESSION_REVOKED"}`))
+		c.enqueue(outFrame{data: melody.FormatCloseMessage(CloseAuth, `{"code":"SESSION_REVOKED"}`), close: true})
 		return
 	}
 	c.room.joining--
@@ -433,26 +461,6 @@ func (h *Hub) onConnect(s *melody.Session) {
 func (h *Hub) onDisconnect(s *melody.Session) {
 	if c := sessionClient(s); c != nil {
 		h.release(c)
-	}
-}
-
-// onSent feeds melody the next waiting frame once one is written.
-func (h *Hub) onSent(s *melody.Session, _ []byte) {
-	if c := sessionClient(s); c != nil {
-		c.sent()
-	}
-}
-
-func (h *Hub) onError(s *melody.Session, err error) {
-	c := sessionClient(s)
-	if c == nil {
-		return
-	}
-	if errors.Is(err, melody.ErrMessageBufferFull) {
-		// The client cannot keep up: a frame was just dropped, so it must not
-		// receive later ones as if nothing happened. Close it; y-websocket
-		// reconnects and resyncs from the document.
-		c.slowConsumer()
 	}
 }
 
