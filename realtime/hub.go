@@ -23,9 +23,9 @@ var ErrDisabled = errors.New("realtime: disabled by configuration")
 
 // Memory per connection: gorilla keeps a read buffer per connection and
 // borrows a write buffer from a pool only while writing. The hub writes
-// frames itself (client.enqueue), so melody's per-session queue, an array
-// of envelopes (40 bytes each) allocated per connection, only ever holds
-// what melody's own Close queues at shutdown (two envelopes).
+// frames itself (client.enqueue) and never queues any through melody, so
+// melody's per-session queue, an array of envelopes (40 bytes each)
+// allocated per connection, is kept minimal.
 const (
 	readBufferSize  = 512
 	writeBufferSize = 4096
