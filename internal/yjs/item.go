@@ -141,6 +141,11 @@ type itemAlloc struct {
 
 const slabSize = 64
 
+// firstSlab is the size of a document's first slabs: they double up to
+// slabSize, so a small record's room does not hold 64 items' worth of
+// memory (~10 KB) per document for a handful of items.
+const firstSlab = 8
+
 // maxSlab bounds the slab reserve allocates for a large update: all of a
 // slab stays in memory while one of its items does.
 const maxSlab = 4096
@@ -152,7 +157,7 @@ func (a *itemAlloc) new() *item {
 		return it
 	}
 	if a.used == len(a.slab) {
-		a.slab = make([]item, slabSize)
+		a.slab = make([]item, min(max(2*len(a.slab), firstSlab), slabSize))
 		a.used = 0
 	}
 	it := &a.slab[a.used]
@@ -173,7 +178,7 @@ func (a *itemAlloc) reserve(n int) {
 // newPref returns a parent reference for a decoded item.
 func (a *itemAlloc) newPref() *parentRef {
 	if a.pused == len(a.prefs) {
-		a.prefs = make([]parentRef, slabSize)
+		a.prefs = make([]parentRef, min(max(2*len(a.prefs), firstSlab), slabSize))
 		a.pused = 0
 	}
 	p := &a.prefs[a.pused]
