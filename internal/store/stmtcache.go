@@ -69,30 +69,43 @@ func (c *stmtCache) close() {
 // driver as they are ("?" placeholders, no bun formatting; see inList for
 // lists): through a cached prepared statement on SQLite.
 func (q Q) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if q.dialect == Postgres {
-		query = numberPlaceholders(query)
+	r, query, err := q.runner(ctx, query)
+	if err != nil {
+		return nil, err
 	}
-	switch x := q.idb.(type) {
-	case *bun.DB:
-		st, err := q.poolStmt(ctx, x, query)
-		if err != nil {
-			return nil, err
-		}
-		if st != nil {
-			return st.QueryContext(ctx, args...)
-		}
-		return x.DB.QueryContext(ctx, query, args...)
-	case bun.Tx:
-		if st := q.txStmt(ctx, x, query); st != nil {
-			return st.QueryContext(ctx, args...)
-		}
-		return x.Tx.QueryContext(ctx, query, args...)
-	}
-	return nil, fmt.Errorf("store: unexpected query handle %T", q.idb)
+	return r.QueryContext(ctx, query, args...)
 }
 
 // exec is query for a statement without rows.
 func (q Q) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	r, query, err := q.runner(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return r.ExecContext(ctx, query, args...)
+}
+
+// sqlRunner is what query and exec run a statement on: the pool, a
+// transaction, or a prepared statement (stmtRunner).
+type sqlRunner interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// stmtRunner runs a prepared statement, ignoring the text it was made from.
+type stmtRunner struct{ st *sql.Stmt }
+
+func (r stmtRunner) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return r.st.QueryContext(ctx, args...)
+}
+
+func (r stmtRunner) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+	return r.st.ExecContext(ctx, args...)
+}
+
+// runner picks where query runs (a cached statement when there is one)
+// and rewrites its placeholders for PostgreSQL.
+func (q Q) runner(ctx context.Context, query string) (sqlRunner, string, error) {
 	if q.dialect == Postgres {
 		query = numberPlaceholders(query)
 	}
@@ -100,19 +113,19 @@ func (q Q) exec(ctx context.Context, query string, args ...any) (sql.Result, err
 	case *bun.DB:
 		st, err := q.poolStmt(ctx, x, query)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if st != nil {
-			return st.ExecContext(ctx, args...)
+			return stmtRunner{st}, query, nil
 		}
-		return x.DB.ExecContext(ctx, query, args...)
+		return x.DB, query, nil
 	case bun.Tx:
 		if st := q.txStmt(ctx, x, query); st != nil {
-			return st.ExecContext(ctx, args...)
+			return stmtRunner{st}, query, nil
 		}
-		return x.Tx.ExecContext(ctx, query, args...)
+		return x.Tx, query, nil
 	}
-	return nil, fmt.Errorf("store: unexpected query handle %T", q.idb)
+	return nil, "", fmt.Errorf("store: unexpected query handle %T", q.idb)
 }
 
 // poolStmt returns the cached statement of query on the pool (preparing it
