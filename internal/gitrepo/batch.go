@@ -316,15 +316,9 @@ func (r *Repo) commitLocked(ctx context.Context, reqs []*commitReq, pending []st
 	if err := r.idx.load(r.indexPath()); err != nil {
 		return nil, err
 	}
-	h, err := r.readHead()
+	h, base, err := r.headTree()
 	if err != nil {
 		return nil, err
-	}
-	base := emptyTree
-	if !h.commit.IsZero() {
-		if base, err = r.commitTree(h.commit); err != nil {
-			return nil, err
-		}
 	}
 
 	var journal strings.Builder

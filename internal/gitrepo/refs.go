@@ -42,6 +42,20 @@ func (r *Repo) readHead() (head, error) {
 	return head{ref: "HEAD", commit: plumbing.NewHash(s)}, nil
 }
 
+// headTree reads HEAD and the tree of its commit (the empty tree on a
+// branch without commits yet).
+func (r *Repo) headTree() (head, plumbing.Hash, error) {
+	h, err := r.readHead()
+	if err != nil {
+		return h, plumbing.ZeroHash, err
+	}
+	if h.commit.IsZero() {
+		return h, emptyTree, nil
+	}
+	base, err := r.commitTree(h.commit)
+	return h, base, err
+}
+
 // readRef resolves a ref from its loose file, else from packed-refs; zero
 // when it does not exist.
 func (r *Repo) readRef(name string) (plumbing.Hash, error) {

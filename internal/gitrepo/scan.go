@@ -163,15 +163,9 @@ func (r *Repo) Dirty(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := r.readHead()
+	_, base, err := r.headTree()
 	if err != nil {
 		return nil, err
-	}
-	base := emptyTree
-	if !h.commit.IsZero() {
-		if base, err = r.commitTree(h.commit); err != nil {
-			return nil, err
-		}
 	}
 	if len(pending) > 0 {
 		if err := r.resyncIndex(ctx, base, pending); err != nil {
