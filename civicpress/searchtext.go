@@ -72,6 +72,11 @@ func simpleFold(r rune) rune {
 // only when it holds an upper-case letter); other tokens are folded rune by
 // rune.
 func eachToken(s string, fn func(tok string, start, end int)) {
+	tokensWhile(s, func(tok string, start, end int) bool { fn(tok, start, end); return true })
+}
+
+// tokensWhile is eachToken stopping as soon as fn returns false.
+func tokensWhile(s string, fn func(tok string, start, end int) bool) {
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
 			if !isASCIIToken(c) {
@@ -107,7 +112,9 @@ func eachToken(s string, fn func(tok string, start, end int)) {
 		case upper:
 			tok = strings.ToLower(tok)
 		}
-		fn(tok, start, i)
+		if !fn(tok, start, i) {
+			return
+		}
 	}
 }
 
@@ -358,46 +365,52 @@ const snippetTokens = 32
 // window of snippetTokens tokens starting a few tokens before its first
 // match), highlighted, with "..." where it was cut. A body without matches
 // yields its beginning.
+//
+// Bodies can be whole bylaws of hundreds of kilobytes, once per hit of a
+// results page, so nothing is kept per token: one pass finds the best
+// window with a ring of the last snippetTokens tokens' hits, a second reads
+// token positions only as far as the chosen stretch.
 func snippet(body string, match func(string) bool) string {
-	type span struct {
-		start, end int
-		hit        bool
-	}
-	// About one token per 6 bytes of prose: one allocation, not a dozen.
-	toks := make([]span, 0, len(body)/6+8)
-	eachToken(body, func(t string, start, end int) {
-		toks = append(toks, span{start, end, match(t)})
+	var ring [snippetTokens]bool
+	n, inWindow, bestHits, firstHit := 0, 0, 0, 0
+	eachToken(body, func(t string, _, _ int) {
+		hit := match(t)
+		slot := n % snippetTokens
+		if n >= snippetTokens && ring[slot] {
+			inWindow--
+		}
+		ring[slot] = hit
+		if hit {
+			inWindow++
+		}
+		n++
+		// Tokens [max(0, n-snippetTokens), n) form the window; the first
+		// window with the most hits wins.
+		if inWindow > bestHits {
+			bestHits = inWindow
+			firstHit = max(0, n-snippetTokens)
+			for !ring[firstHit%snippetTokens] {
+				firstHit++
+			}
+		}
 	})
-	if len(toks) == 0 {
+	if n == 0 {
 		return ""
 	}
-	// hits[i] = matches among toks[:i].
-	hits := make([]int, len(toks)+1)
-	for i, t := range toks {
-		hits[i+1] = hits[i]
-		if t.hit {
-			hits[i+1]++
-		}
-	}
-	best, bestHits := 0, 0
-	for s := 0; s+snippetTokens <= len(toks) || s == 0; s++ {
-		e := min(s+snippetTokens, len(toks))
-		if n := hits[e] - hits[s]; n > bestHits {
-			best, bestHits = s, n
-		}
-		if e == len(toks) {
-			break
-		}
-	}
-	first := best
+	first := 0
 	if bestHits > 0 {
-		for !toks[first].hit {
-			first++
-		}
-		first = max(0, first-4)
+		first = max(0, firstHit-4)
 	}
-	last := min(first+snippetTokens, len(toks)) - 1
-	from, to := toks[first].start, toks[last].end
+	last := min(first+snippetTokens, n) - 1
+	var from, to, i int
+	tokensWhile(body, func(_ string, start, end int) bool {
+		if i == first {
+			from = start
+		}
+		to = end
+		i++
+		return i <= last
+	})
 	if first == 0 {
 		from = 0
 	}
@@ -405,7 +418,7 @@ func snippet(body string, match func(string) bool) string {
 	if first > 0 {
 		out = "..." + out
 	}
-	if last < len(toks)-1 {
+	if last < n-1 {
 		out += "..."
 	}
 	return out
