@@ -28,18 +28,26 @@ type stmtCache struct {
 // shape of a query (which filters, which sort), so a few dozen are used.
 const maxCachedStmts = 256
 
+// get returns the statement cached for query, preparing it on first use.
+// Preparing may wait for a pool connection, so it happens outside the lock:
+// a transaction holding the last connection must still be able to look its
+// statements up (lookup) and finish.
 func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st := c.m[query]; st != nil {
+	st, full := c.m[query], c.closed || len(c.m) >= maxCachedStmts
+	c.mu.Unlock()
+	if st != nil || full {
 		return st, nil
-	}
-	if c.closed || len(c.m) >= maxCachedStmts {
-		return nil, nil
 	}
 	st, err := db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.m[query]; old != nil || c.closed {
+		st.Close() // prepared meanwhile by another caller, or closing
+		return old, nil
 	}
 	if c.m == nil {
 		c.m = map[string]*sql.Stmt{}
