@@ -2,10 +2,8 @@ package civicpress
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/civicpress/civicpress-go/internal/store/storetest"
 )
@@ -26,19 +24,7 @@ func BenchmarkSearchMix100k(b *testing.B) {
 	f := newFixture(b, backend, false)
 	g := newBenchGen(99)
 	const n = 100000
-	start := time.Now()
-	batch := make([]scanned, 0, 1000)
-	for i := range n {
-		rf := g.record(i)
-		batch = append(batch, scanned{rel: fmt.Sprintf("records/%s/%s/%s.md", rf.Type, rf.Created[:4], rf.ID), rf: rf})
-		if len(batch) == cap(batch) || i == n-1 {
-			if err := f.c.writeIndex(ctx, batch, false); err != nil {
-				b.Fatal(err)
-			}
-			batch = batch[:0]
-		}
-	}
-	b.Logf("%s: indexed %d records in %v", backend.Name, n, time.Since(start))
+	b.Logf("%s: indexed %d records in %v", backend.Name, n, indexGenerated(b, f, g, n))
 	if backend.Name == "postgres" {
 		if _, err := f.c.db.Bun().ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
 			b.Fatal(err)

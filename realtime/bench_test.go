@@ -32,18 +32,7 @@ func benchRoom(b *testing.B, n int) (*Hub, *client, [][]byte, [][]byte) {
 
 	// A typist's document: a copy of the room's, plus a paragraph.
 	st, _ := doc.EncodeStateAsUpdate(nil)
-	typist := yjs.NewDoc(yjs.Options{ClientID: 77})
-	typist.ApplyUpdate(st)
-	frag := typist.XmlFragment("default")
-	var text yjs.XmlText
-	u0, _ := typist.Transact(nil, func(tx *yjs.Txn) error {
-		p := yjs.NewXmlElement("paragraph")
-		text = yjs.NewXmlText()
-		if err := frag.Insert(tx, frag.Len(), p); err != nil {
-			return err
-		}
-		return p.Insert(tx, 0, text)
-	})
+	typist, text, u0 := newTypist(st)
 	updates := [][]byte{yproto.SyncFrame(yproto.SyncMessage{Type: yproto.SyncUpdate, Payload: u0})}
 	var aware [][]byte
 	for i := range n {
@@ -150,18 +139,7 @@ func BenchmarkWriteback(b *testing.B) {
 	b.Cleanup(r.stopTimers)
 	u := &civicpress.User{ID: 1, Username: "ed"}
 	st, _ := r.doc.EncodeStateAsUpdate(nil)
-	typist := yjs.NewDoc(yjs.Options{ClientID: 77})
-	typist.ApplyUpdate(st)
-	frag := typist.XmlFragment("default")
-	var text yjs.XmlText
-	u0, _ := typist.Transact(nil, func(tx *yjs.Txn) error {
-		p := yjs.NewXmlElement("paragraph")
-		text = yjs.NewXmlText()
-		if err := frag.Insert(tx, frag.Len(), p); err != nil {
-			return err
-		}
-		return p.Insert(tx, 0, text)
-	})
+	typist, text, u0 := newTypist(st)
 	r.doc.ApplyUpdate(u0)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -175,4 +153,21 @@ func BenchmarkWriteback(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// newTypist is a client's copy of a room's document (its state st) with a
+// paragraph of its own to type into; u0 is the update adding the paragraph.
+func newTypist(st []byte) (typist *yjs.Doc, text yjs.XmlText, u0 []byte) {
+	typist = yjs.NewDoc(yjs.Options{ClientID: 77})
+	typist.ApplyUpdate(st)
+	frag := typist.XmlFragment("default")
+	u0, _ = typist.Transact(nil, func(tx *yjs.Txn) error {
+		p := yjs.NewXmlElement("paragraph")
+		text = yjs.NewXmlText()
+		if err := frag.Insert(tx, frag.Len(), p); err != nil {
+			return err
+		}
+		return p.Insert(tx, 0, text)
+	})
+	return typist, text, u0
 }

@@ -139,14 +139,9 @@ func (r *room) load(rec *recordInfo) (*yjs.Doc, uint64, error) {
 		return r.loadLogged(ctx, rec)
 	}
 	if r.h.cfg.SnapshotsEnabled && r.h.snap != nil {
-		sn, rejected, err := r.h.snap.LoadVerified(ctx, r.key)
-		for _, bad := range rejected {
-			r.h.log.Warn("realtime: snapshot failed its integrity check; using an older one", "room", r.key, "version", bad.Version)
-			r.h.publish(civicpress.EventRealtimeSnapshotFailed, map[string]any{"roomId": r.key, "recordId": r.recordID,
-				"stage": "integrity", "version": bad.Version, "expectedHash": bad.IntegrityHash}, nil)
-		}
+		sn, err := r.loadSnapshot(ctx)
 		if err != nil {
-			return nil, 0, fmt.Errorf("realtime: loading snapshot of %s: %w", r.key, err)
+			return nil, 0, err
 		}
 		if sn != nil {
 			doc := yjs.NewDoc(yjs.Options{})
@@ -165,6 +160,21 @@ func (r *room) load(rec *recordInfo) (*yjs.Doc, uint64, error) {
 	return doc, lineage, err
 }
 
+// loadSnapshot returns the newest snapshot of the room that passes its
+// integrity check (nil when none), reporting every newer one that failed.
+func (r *room) loadSnapshot(ctx context.Context) (*civicpress.Snapshot, error) {
+	sn, rejected, err := r.h.snap.LoadVerified(ctx, r.key)
+	for _, bad := range rejected {
+		r.h.log.Warn("realtime: snapshot failed its integrity check; using an older one", "room", r.key, "version", bad.Version)
+		r.h.publish(civicpress.EventRealtimeSnapshotFailed, map[string]any{"roomId": r.key, "recordId": r.recordID,
+			"stage": "integrity", "version": bad.Version, "expectedHash": bad.IntegrityHash}, nil)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("realtime: loading snapshot of %s: %w", r.key, err)
+	}
+	return sn, nil
+}
+
 // loadLogged builds the document from the newest verified snapshot and the
 // room's logged updates. A room with neither is seeded from Markdown and
 // the seed is logged first, atomically: nodes opening a new room at once
@@ -174,14 +184,9 @@ func (r *room) loadLogged(ctx context.Context, rec *recordInfo) (*yjs.Doc, uint6
 	for attempt := 0; attempt < 5; attempt++ {
 		doc := yjs.NewDoc(yjs.Options{})
 		snapshot := false
-		sn, rejected, err := r.h.snap.LoadVerified(ctx, r.key)
-		for _, bad := range rejected {
-			r.h.log.Warn("realtime: snapshot failed its integrity check; using an older one", "room", r.key, "version", bad.Version)
-			r.h.publish(civicpress.EventRealtimeSnapshotFailed, map[string]any{"roomId": r.key, "recordId": r.recordID,
-				"stage": "integrity", "version": bad.Version, "expectedHash": bad.IntegrityHash}, nil)
-		}
+		sn, err := r.loadSnapshot(ctx)
 		if err != nil {
-			return nil, 0, fmt.Errorf("realtime: loading snapshot of %s: %w", r.key, err)
+			return nil, 0, err
 		}
 		if sn != nil {
 			if err := doc.ApplyUpdate(sn.Data); err != nil {

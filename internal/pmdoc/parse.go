@@ -37,13 +37,11 @@ func normalizeInput(md string) string {
 // converter (MarkdownToUpdate, SeedMarkdown: the document is dropped once
 // encoded) reuses them.
 type converter struct {
-	src     string
-	refs    map[string]reference
-	bs      blockState
-	st      inlineState // reused for every textblock
-	nodes   slab[Node]
-	ptrs    slab[*Node]
-	stack   []*Node // content being built, innermost on top
+	src  string
+	refs map[string]reference
+	bs   blockState
+	st   inlineState // reused for every textblock
+	nodeBuilder
 	pending []pendingInline
 	arena   []byte // joined text (see str)
 	scratch []byte
@@ -78,10 +76,7 @@ func (c *converter) parse(md string) *Node {
 // reference into the last one.
 func (c *converter) reset() {
 	c.src, c.refs = "", nil
-	c.nodes.reset()
-	c.ptrs.reset()
-	clear(c.stack)
-	c.stack = c.stack[:0]
+	c.resetNodes()
 	clear(c.pending)
 	c.pending = c.pending[:0]
 	c.arena = c.arena[:0]
@@ -96,21 +91,6 @@ func (c *converter) node(typ string, attrs map[string]any, content []*Node) *Nod
 	n := c.nodes.one()
 	n.Type, n.Attrs, n.Content = typ, attrs, content
 	return n
-}
-
-func (c *converter) push(n *Node) { c.stack = append(c.stack, n) }
-
-// pop removes the nodes above from and returns them as a content slice.
-func (c *converter) pop(from int) []*Node {
-	n := len(c.stack) - from
-	if n <= 0 {
-		return nil
-	}
-	out := c.ptrs.take(n)
-	copy(out, c.stack[from:])
-	clear(c.stack[from:])
-	c.stack = c.stack[:from]
-	return out
 }
 
 // one is a content slice holding n.

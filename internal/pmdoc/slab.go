@@ -50,3 +50,36 @@ func (s *slab[T]) reset() {
 	}
 	s.cur, s.used = 0, 0
 }
+
+// nodeBuilder is the node storage both directions build documents with:
+// nodes and content slices from slabs, and one stack of the content being
+// built (innermost on top) copied into a content slice once complete.
+type nodeBuilder struct {
+	nodes slab[Node]
+	ptrs  slab[*Node]
+	stack []*Node
+}
+
+func (b *nodeBuilder) push(n *Node) { b.stack = append(b.stack, n) }
+
+// pop removes the nodes above from and returns them as a content slice.
+func (b *nodeBuilder) pop(from int) []*Node {
+	n := len(b.stack) - from
+	if n <= 0 {
+		return nil
+	}
+	out := b.ptrs.take(n)
+	copy(out, b.stack[from:])
+	clear(b.stack[from:])
+	b.stack = b.stack[:from]
+	return out
+}
+
+// resetNodes makes the storage available again, dropping every reference
+// into the last document.
+func (b *nodeBuilder) resetNodes() {
+	b.nodes.reset()
+	b.ptrs.reset()
+	clear(b.stack)
+	b.stack = b.stack[:0]
+}

@@ -220,12 +220,10 @@ func ReadFragment(frag yjs.XmlFragment) (*Node, []Repair) {
 // sits on one stack (innermost on top) and is copied, once complete, into
 // content slices carved from a slab.
 type reader struct {
-	repairs   []Repair
-	quiet     bool // repairs are not wanted
-	pooled    bool // storage is reused after the document is dropped
-	nodes     slab[Node]
-	ptrs      slab[*Node]
-	stack     []*Node
+	repairs []Repair
+	quiet   bool // repairs are not wanted
+	pooled  bool // storage is reused after the document is dropped
+	nodeBuilder
 	buf       []byte
 	arena     []byte // text of a pooled reader's nodes
 	textBytes int
@@ -243,10 +241,7 @@ func (r *reader) read(frag yjs.XmlFragment) *Node {
 // reset readies a pooled reader for the next document, dropping every
 // reference into the last one.
 func (r *reader) reset() {
-	r.nodes.reset()
-	r.ptrs.reset()
-	clear(r.stack)
-	r.stack = r.stack[:0]
+	r.resetNodes()
 	r.arena = r.arena[:0]
 	r.repairs = nil
 	r.textBytes = 0
@@ -256,21 +251,6 @@ func (r *reader) node(typ string) *Node {
 	n := r.nodes.one()
 	n.Type = typ
 	return n
-}
-
-func (r *reader) push(n *Node) { r.stack = append(r.stack, n) }
-
-// pop removes the nodes above from and returns them as a content slice.
-func (r *reader) pop(from int) []*Node {
-	n := len(r.stack) - from
-	if n <= 0 {
-		return nil
-	}
-	out := r.ptrs.take(n)
-	copy(out, r.stack[from:])
-	clear(r.stack[from:])
-	r.stack = r.stack[:from]
-	return out
 }
 
 // str returns b as a string. A pooled reader's document is dropped before

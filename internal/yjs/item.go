@@ -150,6 +150,12 @@ const firstSlab = 8
 // slab stays in memory while one of its items does.
 const maxSlab = 4096
 
+// nextSlab replaces a used-up slab: twice its size, from firstSlab up to
+// slabSize.
+func nextSlab[T any](used []T) []T {
+	return make([]T, min(max(2*len(used), firstSlab), slabSize))
+}
+
 func (a *itemAlloc) new() *item {
 	if n := len(a.free); n > 0 {
 		it := a.free[n-1]
@@ -157,7 +163,7 @@ func (a *itemAlloc) new() *item {
 		return it
 	}
 	if a.used == len(a.slab) {
-		a.slab = make([]item, min(max(2*len(a.slab), firstSlab), slabSize))
+		a.slab = nextSlab(a.slab)
 		a.used = 0
 	}
 	it := &a.slab[a.used]
@@ -178,7 +184,7 @@ func (a *itemAlloc) reserve(n int) {
 // newPref returns a parent reference for a decoded item.
 func (a *itemAlloc) newPref() *parentRef {
 	if a.pused == len(a.prefs) {
-		a.prefs = make([]parentRef, min(max(2*len(a.prefs), firstSlab), slabSize))
+		a.prefs = nextSlab(a.prefs)
 		a.pused = 0
 	}
 	p := &a.prefs[a.pused]
