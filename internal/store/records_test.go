@@ -382,7 +382,16 @@ func TestAdvisoryLocksExcludeAcrossPools(t *testing.T) {
 		}
 		got <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	// Release only once the second pool is really waiting for the lock.
+	deadline := time.Now().Add(5 * time.Second)
+	for waiting := 0; waiting == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second pool never waited for the lock")
+		}
+		if err := db.Bun().QueryRowContext(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
 	unlock()
 	select {
 	case err := <-got:
