@@ -329,6 +329,9 @@ func TestSIGKILLUnderLoad(t *testing.T) {
 	if _, err := r2.Commit(context.Background(), "Recover uncommitted changes", alice); err != nil && !errors.Is(err, ErrNothingToCommit) {
 		t.Fatal(err)
 	}
+	// Close waits for a background pack merge the commit may have started:
+	// git fsck reports packs deleted under it (as it would during git gc).
+	r2.Close()
 	assertClean(t, dir)
 	files := gitCmd(t, dir, "ls-tree", "-r", "--name-only", "HEAD")
 	for p, h := range acked {
