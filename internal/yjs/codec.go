@@ -54,7 +54,7 @@ func (v *v1Decoder) readName() string {
 	}
 	s := string(b)
 	if v.names == nil {
-		v.names = make(map[string]string, 64)
+		v.names = make(map[string]string)
 	}
 	if len(v.names) < maxInterned {
 		v.names[string(b)] = s
