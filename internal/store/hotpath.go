@@ -19,8 +19,8 @@ type hotStmts struct {
 }
 
 const (
-	sessionUserSQL = "SELECT " + userColumnsU + ", s.expires_at FROM sessions AS s JOIN users AS u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ? LIMIT 1"
-	apiKeyUserSQL  = "SELECT k.id, k.name, k.expires_at, k.created_at, " + userColumnsU + " FROM api_keys AS k JOIN users AS u ON u.id = k.user_id WHERE k.key_hash = ? LIMIT 1"
+	sessionUserSQL = "SELECT " + userColumnsU + ", CAST(s.expires_at AS TEXT) FROM sessions AS s JOIN users AS u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ? LIMIT 1"
+	apiKeyUserSQL  = "SELECT k.id, k.name, CAST(k.expires_at AS TEXT), CAST(k.created_at AS TEXT), " + userColumnsU + " FROM api_keys AS k JOIN users AS u ON u.id = k.user_id WHERE k.key_hash = ? LIMIT 1"
 )
 
 func (db *DB) prepared(ctx context.Context) (*hotStmts, error) {

@@ -102,10 +102,11 @@ type Event struct {
 	CreatedAt Stamp  `bun:"created_at,nullzero"`
 }
 
-// userColumnsU lists users columns (aliased u) in scanDest order.
+// userColumnsU lists users columns (aliased u) in scanDest order. The
+// timestamps are read as text (see ParseTime).
 const userColumnsU = "u.id, u.username, u.role, u.email, u.name, u.avatar_url, u.password_hash, " +
 	"u.auth_provider, u.provider_user_id, u.email_verified, u.pending_email, u.pending_email_token, " +
-	"u.pending_email_expires, u.created_at, u.updated_at"
+	"CAST(u.pending_email_expires AS TEXT), CAST(u.created_at AS TEXT), CAST(u.updated_at AS TEXT)"
 
 // scanDest returns scan targets for userColumnsU.
 func (u *User) scanDest() []any {

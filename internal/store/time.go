@@ -64,8 +64,25 @@ var parseFormats = []string{
 
 // ParseTime reads any timestamp text either implementation writes; a value
 // without a zone is UTC, as SQLite's are.
+//
+// The hot queries (a session's or API key's user) select their timestamps
+// as CAST(col AS TEXT) so that they come here: the SQLite driver turns a
+// DATETIME column into a time.Time itself by trying its layouts in turn, and
+// each layout that does not fit allocates an error.
 func ParseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	// The two stored forms first, by shape: a layout that does not fit
+	// costs an allocated error.
+	switch {
+	case len(s) == len(ISOFormat) && s[10] == 'T' && s[len(s)-1] == 'Z':
+		if t, err := time.Parse(ISOFormat, s); err == nil {
+			return t, nil
+		}
+	case len(s) == len(SQLFormat) && s[10] == ' ':
+		if t, err := time.Parse(SQLFormat, s); err == nil {
+			return t, nil
+		}
+	}
 	for _, f := range parseFormats {
 		if t, err := time.Parse(f, s); err == nil {
 			return t.UTC(), nil
