@@ -22,14 +22,19 @@ const keepaliveAfter = 20 * time.Second
 // sweep, awareness expiry, the safety-net writeback pass and the snapshot
 // TTL sweep.
 func (h *Hub) background(ctx context.Context) {
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(expiryCheck)
 	defer tick.Stop()
-	var lastSweep, lastPass, lastTTL time.Time
+	var lastKeepalive, lastSweep, lastPass, lastTTL time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-tick.C:
+			h.expireSessions(now)
+			if now.Sub(lastKeepalive) < time.Second {
+				continue
+			}
+			lastKeepalive = now
 			h.keepalive(now)
 			if h.cfg.CleanupEnabled && now.Sub(lastSweep) >= h.cfg.CheckInterval {
 				lastSweep = now
@@ -67,6 +72,26 @@ func (h *Hub) allRooms() []*room {
 		out = append(out, r)
 	}
 	return out
+}
+
+// expiryCheck is how often the hub looks for sessions that have expired: a
+// connection is closed at most this long after its session ends (one check
+// of every client replaces a timer per connection).
+const expiryCheck = 250 * time.Millisecond
+
+func (h *Hub) expireSessions(now time.Time) {
+	t := now.UnixNano()
+	h.mu.Lock()
+	var due []*client
+	for c := range h.clients {
+		if e := c.expires.Load(); e != 0 && e <= t && !c.closed.Load() && c.session() != nil {
+			due = append(due, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range due {
+		c.revoke(civicpress.ReasonExpired)
+	}
 }
 
 func (h *Hub) keepalive(now time.Time) {

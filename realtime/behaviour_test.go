@@ -564,8 +564,7 @@ func TestSessionExpiryCloses(t *testing.T) {
 		c = x
 	}
 	e.hub.mu.Unlock()
-	c.expires = time.Now().Add(50 * time.Millisecond)
-	c.armExpiry()
+	c.expires.Store(time.Now().Add(50 * time.Millisecond).UnixNano())
 	if code, reason := a.waitClose(time.Second); code != CloseAuth || !strings.Contains(reason, "expired") {
 		t.Fatalf("expiry: %d %q", code, reason)
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/civicpress/civicpress-go/civicpress"
 	"github.com/gorilla/websocket"
 	"github.com/olahol/melody"
-	"golang.org/x/time/rate"
 )
 
 // Subprotocols.
@@ -51,12 +50,12 @@ type client struct {
 	u         atomic.Pointer[civicpress.User]
 	tokenHash string
 	apiKeyID  int64
-	expires   time.Time
+	expires   atomic.Int64 // unix nanos the session ends at (0: never); the hub's sweep closes it then
 	ip        string
 	control   bool // opted in to JSON control frames
 
 	canEdit  atomic.Bool // records:edit for the record's type (the room adds the record state)
-	limiter  *rate.Limiter
+	bucket   bucket
 	lastSeen atomic.Int64 // unix nanos of the last frame or pong received
 	lastSent atomic.Int64 // unix nanos of the last frame queued
 	closed   atomic.Bool
@@ -78,9 +77,6 @@ type client struct {
 	awIDs     map[uint64]struct{}
 
 	readOnlyNotified atomic.Bool // the READ_ONLY error frame was sent
-
-	expiryMu    sync.Mutex
-	expiryTimer *time.Timer
 }
 
 type syncState uint8
@@ -275,28 +271,6 @@ func (c *client) slowConsumer() {
 	}()
 }
 
-// armExpiry closes the connection when its session expires.
-func (c *client) armExpiry() {
-	if c.expires.IsZero() {
-		return
-	}
-	d := time.Until(c.expires)
-	c.expiryMu.Lock()
-	defer c.expiryMu.Unlock()
-	if c.closed.Load() {
-		return
-	}
-	c.expiryTimer = time.AfterFunc(d, func() { c.revoke(civicpress.ReasonExpired) })
-}
-
-func (c *client) stopExpiry() {
-	c.expiryMu.Lock()
-	if c.expiryTimer != nil {
-		c.expiryTimer.Stop()
-	}
-	c.expiryMu.Unlock()
-}
-
 // revoke ends the connection because its credentials no longer hold.
 func (c *client) revoke(reason string) {
 	if c.closed.Load() {
@@ -396,7 +370,7 @@ func (h *Hub) serveRoom(w http.ResponseWriter, r *http.Request, rest string) {
 		w.Header().Set("Sec-WebSocket-Protocol", echo)
 	}
 	c := &client{h: h, id: newClientID(), control: control, ip: h.clientIP(r)}
-	c.limiter = rate.NewLimiter(rate.Limit(h.cfg.MessagesPerSecond), 2*h.cfg.MessagesPerSecond)
+	c.bucket.fill(time.Now().UnixNano(), h.cfg.MessagesPerSecond)
 	c.touch()
 	// The database work runs on a short-lived goroutine: this one lives as
 	// long as the connection, and a stack grown by the SQL driver would stay
@@ -410,10 +384,10 @@ func (h *Hub) serveRoom(w http.ResponseWriter, r *http.Request, rest string) {
 	if c.reject != nil {
 		c.closed.Store(true)
 	}
-	keys := map[string]any{keyClient: c}
-	hw, req, ok := detach(w, r)
+	hw, req, ok := detach(w, r, c)
 	if !ok {
-		if err := h.m.HandleRequestWithKeys(w, r, keys); err != nil && c.reject == nil {
+		r = r.WithContext(withClient(r.Context(), c))
+		if err := h.m.HandleRequestWithKeys(w, r, nil); err != nil && c.reject == nil {
 			// Not upgraded (the response is written): undo the reservation.
 			h.release(c)
 		}
@@ -425,7 +399,7 @@ func (h *Hub) serveRoom(w http.ResponseWriter, r *http.Request, rest string) {
 	// taken over here and served from a fresh goroutine instead.
 	conn := hw.conn
 	go func() {
-		if err := h.m.HandleRequestWithKeys(hw, req, keys); err != nil {
+		if err := h.m.HandleRequestWithKeys(hw, req, nil); err != nil {
 			if c.reject == nil {
 				h.release(c)
 			}
@@ -435,8 +409,8 @@ func (h *Hub) serveRoom(w http.ResponseWriter, r *http.Request, rest string) {
 }
 
 // hijackedWriter is the http.ResponseWriter melody upgrades through once
-// net/http has handed the connection over: Hijack returns it with small
-// buffers, and an error response (a request gorilla refuses) is written raw.
+// net/http has handed the connection over: Hijack returns it again, and an
+// error response (a request gorilla refuses) is written raw.
 type hijackedWriter struct {
 	conn   net.Conn
 	rw     *bufio.ReadWriter
@@ -476,7 +450,7 @@ func (w *hijackedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // detach takes the connection over from net/http for an upgrade request
 // that looks valid (gorilla checks it again). It reports false when the
 // writer cannot be hijacked; the caller then upgrades in place.
-func detach(w http.ResponseWriter, r *http.Request) (*hijackedWriter, *http.Request, bool) {
+func detach(w http.ResponseWriter, r *http.Request, c *client) (*hijackedWriter, *http.Request, bool) {
 	hj, ok := w.(http.Hijacker)
 	if !ok || r.Method != http.MethodGet || r.Header.Get("Sec-Websocket-Version") != "13" || r.Header.Get("Sec-Websocket-Key") == "" {
 		return nil, nil, false
@@ -485,12 +459,11 @@ func detach(w http.ResponseWriter, r *http.Request) (*hijackedWriter, *http.Requ
 	if err != nil {
 		return nil, nil, false
 	}
-	rw := brw
-	if brw.Reader.Buffered() == 0 {
-		rw = bufio.NewReadWriter(bufio.NewReaderSize(conn, readBufferSize), bufio.NewWriterSize(conn, 256))
-	}
-	hw := &hijackedWriter{conn: conn, rw: rw, header: w.Header().Clone()}
-	return hw, r.WithContext(context.Background()), true
+	// gorilla allocates its own small read buffer (Upgrader.ReadBufferSize)
+	// and writes the handshake through brw's buffer: net/http's buffers are
+	// dropped after the upgrade.
+	hw := &hijackedWriter{conn: conn, rw: brw, header: w.Header().Clone()}
+	return hw, r.WithContext(withClient(context.Background(), c)), true
 }
 
 // prepare runs the handshake checks, setting c.reject on failure.
@@ -530,28 +503,48 @@ func (h *Hub) prepare(ctx context.Context, c *client, token, rest string, queryT
 		return
 	}
 	c.u.Store(p.User)
-	c.tokenHash, c.apiKeyID, c.expires = p.TokenHash, p.APIKeyID, p.ExpiresAt
-
-	rec, err := h.recs.Load(ctx, recordID)
-	switch {
-	case errors.Is(err, civicpress.ErrNotFound):
-		fail(CloseForbidden, "PERMISSION_DENIED", civicpress.CodeRecordNotFound, "RECORD_NOT_FOUND", "Record not found")
-		return
-	case err != nil:
-		h.log.Error("realtime: loading record", "record", recordID, "err", err)
-		fail(websocket.CloseInternalServerErr, "INTERNAL_ERROR", "", "INTERNAL_ERROR", "Could not load the record")
-		return
+	c.tokenHash, c.apiKeyID = p.TokenHash, p.APIKeyID
+	if !p.ExpiresAt.IsZero() {
+		c.expires.Store(p.ExpiresAt.UnixNano())
 	}
-	if !h.core.Can(p.User, "records:view", civicpress.PermContext{RecordType: rec.Type, Action: "view"}) {
-		fail(CloseForbidden, "PERMISSION_DENIED", civicpress.CodeInsufficientPerms, "PERMISSION_DENIED", "records:view is required")
-		return
-	}
-	c.canEdit.Store(h.core.Can(p.User, "records:edit", civicpress.PermContext{RecordType: rec.Type, Action: "edit"}))
 
-	rm, code, detail := h.reserve(c, rec)
-	if rm == nil {
-		fail(CloseLimit, code, detail, code, detail)
-		return
+	// A record whose room is open here is known already: its type and state
+	// follow core's events (onRecordEvent) and its text is the room's. Only
+	// a connection that opens the room reads the record, with both bodies,
+	// from core (per connection that was two queries and a few hundred
+	// allocations, most of the garbage a connection made).
+	rec := h.openRecord(recordID)
+	var rm *room
+	for {
+		if rec == nil {
+			var err error
+			rec, err = h.recs.Load(ctx, recordID)
+			switch {
+			case errors.Is(err, civicpress.ErrNotFound):
+				fail(CloseForbidden, "PERMISSION_DENIED", civicpress.CodeRecordNotFound, "RECORD_NOT_FOUND", "Record not found")
+				return
+			case err != nil:
+				h.log.Error("realtime: loading record", "record", recordID, "err", err)
+				fail(websocket.CloseInternalServerErr, "INTERNAL_ERROR", "", "INTERNAL_ERROR", "Could not load the record")
+				return
+			}
+		}
+		if !h.core.Can(p.User, "records:view", civicpress.PermContext{RecordType: rec.Type, Action: "view"}) {
+			fail(CloseForbidden, "PERMISSION_DENIED", civicpress.CodeInsufficientPerms, "PERMISSION_DENIED", "records:view is required")
+			return
+		}
+		c.canEdit.Store(h.core.Can(p.User, "records:edit", civicpress.PermContext{RecordType: rec.Type, Action: "edit"}))
+		var code, detail string
+		rm, code, detail = h.reserve(c, rec)
+		if rm == nil && code == codeRoomGone {
+			rec = nil // the room closed since openRecord: read the record to open it again
+			continue
+		}
+		if rm == nil {
+			fail(CloseLimit, code, detail, code, detail)
+			return
+		}
+		break
 	}
 	c.room = rm
 	if err := rm.waitReady(ctx); err != nil {
@@ -560,6 +553,23 @@ func (h *Hub) prepare(ctx context.Context, c *client, token, rest string, queryT
 		fail(websocket.CloseInternalServerErr, "INTERNAL_ERROR", "", "INTERNAL_ERROR", "Could not open the document")
 	}
 }
+
+// openRecord describes a record from its open room (nil when none is open).
+func (h *Hub) openRecord(id string) *recordInfo {
+	h.mu.Lock()
+	r := h.rooms[roomTypeRecords+":"+id]
+	h.mu.Unlock()
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return &recordInfo{ID: id, Type: r.recordType, Archived: !r.editable, fromRoom: true}
+}
+
+// codeRoomGone is reserve's answer when a record described by its room
+// (openRecord) has no room any more.
+const codeRoomGone = "ROOM_GONE"
 
 // reserve counts the connection against the per-IP and per-user limits and
 // attaches it to its room, creating the room (and starting its hydration)
@@ -580,6 +590,9 @@ func (h *Hub) reserve(c *client, rec *recordInfo) (*room, string, string) {
 	key := roomTypeRecords + ":" + rec.ID
 	rm := h.rooms[key]
 	if rm == nil {
+		if rec.fromRoom {
+			return nil, codeRoomGone, ""
+		}
 		if len(h.rooms) >= h.cfg.MaxRooms {
 			return nil, "ROOM_LIMIT_EXCEEDED", fmt.Sprintf("room limit reached (%d)", h.cfg.MaxRooms)
 		}
@@ -595,6 +608,15 @@ func (h *Hub) reserve(c *client, rec *recordInfo) (*room, string, string) {
 	if set == nil {
 		set = map[*client]struct{}{}
 		h.byUser[uid] = set
+	}
+	for o := range set {
+		// The user's other connections (tabs, devices) read the same
+		// account: share one copy (a *User is never changed in place;
+		// recheck stores a new one).
+		if u := o.user(); u != nil && *u == *c.user() {
+			c.u.Store(u)
+		}
+		break
 	}
 	set[c] = struct{}{}
 	return rm, "", ""
@@ -630,7 +652,6 @@ func (h *Hub) release(c *client) bool {
 	}
 	empty := c.room.joining == 0 && c.room.size() == 0
 	h.mu.Unlock()
-	c.stopExpiry()
 	if empty {
 		c.room.startGrace()
 	}

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/civicpress/civicpress-go/internal/yjs/yproto"
 	"github.com/olahol/melody"
@@ -14,7 +15,7 @@ var keepaliveFrame = []byte{yproto.FrameAwareness, 1, 0}
 // onBinary dispatches a y-websocket frame. Any bytes are safe here: bad
 // frames are dropped (FuzzFrames).
 func (h *Hub) onBinary(s *melody.Session, msg []byte) {
-	c := sessionClient(s)
+	c := h.sessions.get(s)
 	if c == nil || c.closed.Load() {
 		return
 	}
@@ -49,7 +50,7 @@ func (h *Hub) handleFrame(c *client, msg []byte) {
 // allow applies the per-connection token bucket; a client over it gets an
 // error frame (if it opted in) and close 1008, as upstream.
 func (c *client) allow() bool {
-	if c.limiter.Allow() {
+	if c.bucket.take(time.Now().UnixNano(), c.h.cfg.MessagesPerSecond) {
 		return true
 	}
 	c.sendControl(controlError("RATE_LIMITED", "Rate limit exceeded"))
@@ -60,7 +61,7 @@ func (c *client) allow() bool {
 // onText handles JSON frames: {"type":"ping"} gets a pong (for clients that
 // opted in to control frames); anything else is counted and ignored.
 func (h *Hub) onText(s *melody.Session, msg []byte) {
-	c := sessionClient(s)
+	c := h.sessions.get(s)
 	if c == nil || c.closed.Load() {
 		return
 	}
@@ -73,4 +74,30 @@ func (h *Hub) onText(s *melody.Session, msg []byte) {
 		return
 	}
 	c.allow()
+}
+
+// bucket is a connection's token bucket: rate tokens a second, up to twice
+// that banked, so a burst (a paste, a reconnect's sync) passes and a flood
+// does not. Only the connection's reader uses it (melody hands the
+// handlers one frame at a time), so it needs no lock; inline it costs 16
+// bytes per connection where a rate.Limiter cost 80 more.
+type bucket struct {
+	tokens float64
+	last   int64 // unix nanos of the last refill
+}
+
+func (b *bucket) fill(now int64, rate int) {
+	b.tokens, b.last = float64(2*rate), now
+}
+
+func (b *bucket) take(now int64, rate int) bool {
+	if d := now - b.last; d > 0 {
+		b.tokens = min(b.tokens+float64(d)*float64(rate)/1e9, float64(2*rate))
+		b.last = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }

@@ -39,6 +39,7 @@ type fakeRecords struct {
 	recs    map[string]*recordInfo
 	saves   []savedDraft
 	failErr error
+	loads   map[string]int // Load calls per id
 }
 
 type savedDraft struct {
@@ -49,6 +50,10 @@ type savedDraft struct {
 func (f *fakeRecords) Load(ctx context.Context, id string) (*recordInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.loads == nil {
+		f.loads = map[string]int{}
+	}
+	f.loads[id]++
 	r, ok := f.recs[id]
 	if !ok {
 		return nil, &civicpress.Error{Kind: civicpress.ErrNotFound, Code: civicpress.CodeRecordNotFound}
@@ -72,6 +77,12 @@ func (f *fakeRecords) SaveDraft(ctx context.Context, id, md string, users []*civ
 		r.HasDraft, r.DraftBody = true, md
 	}
 	return nil
+}
+
+func (f *fakeRecords) loadCount(id string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.loads[id]
 }
 
 func (f *fakeRecords) put(r *recordInfo) {
@@ -433,6 +444,12 @@ func (c *tclient) controlEvents() []string {
 		out = append(out, ev)
 	}
 	return out
+}
+
+func (c *tclient) controlMessages() []map[string]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]map[string]any(nil), c.controls...)
 }
 
 func (c *tclient) awarenessStates() map[uint64]any {

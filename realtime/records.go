@@ -15,6 +15,9 @@ type recordInfo struct {
 	PublishedBody           string
 	HasDraft                bool
 	DraftBody               string
+	// fromRoom: described by the record's open room (Hub.openRecord), with
+	// no bodies; such an info cannot open a room.
+	fromRoom bool
 }
 
 // editable reports whether the record's state allows changes to its text.

@@ -292,8 +292,10 @@ func (r *room) join(c *client) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.clients = append(r.clients, c)
-	c.sendControl(map[string]any{"type": "control", "event": "connection.ack", "roomId": r.key, "clientId": c.id,
-		"canEdit": c.canEdit.Load() && r.editable})
+	if c.control {
+		c.sendControl(map[string]any{"type": "control", "event": "connection.ack", "roomId": r.key, "clientId": c.id,
+			"canEdit": c.canEdit.Load() && r.editable})
+	}
 	c.send(yproto.SyncFrame(yproto.Step1(r.doc)))
 	if ids := r.aw.clients(); len(ids) > 0 {
 		c.send(yproto.AwarenessFrame(r.aw.encode(ids)))
