@@ -131,7 +131,7 @@ func BenchmarkWriteback(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := newRoom(h, roomTypeRecords+":"+d.ID, rec)
+	r := newRoom(h, roomKey(d.ID), rec)
 	r.hydrate(rec)
 	if r.readyErr != nil {
 		b.Fatal(r.readyErr)

@@ -101,7 +101,13 @@ func (c *client) user() *civicpress.User { return c.u.Load() }
 // session returns the melody session (nil before the upgrade).
 func (c *client) session() *melody.Session { return c.sess.Load() }
 
-func (c *client) touch() { c.lastSeen.Store(time.Now().UnixNano()) }
+// touch records that the client was heard from now and returns now (unix
+// nanos) for the frame's other checks.
+func (c *client) touch() int64 {
+	now := time.Now().UnixNano()
+	c.lastSeen.Store(now)
+	return now
+}
 
 // send queues a binary frame.
 func (c *client) send(frame []byte) {
@@ -300,6 +306,17 @@ func newClientID() string {
 }
 
 const roomTypeRecords = "records"
+
+// roomKey is the id of a record's room ("records:<id>"), its key in
+// Hub.rooms and in events.
+func roomKey(recordID string) string { return roomTypeRecords + ":" + recordID }
+
+// roomOf returns the record's room on this hub, nil when none is open.
+func (h *Hub) roomOf(recordID string) *room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rooms[roomKey(recordID)]
+}
 
 // parseRoom reads "/<type>/<id>[/ignored...]" (after the prefix).
 func parseRoom(rest string) (roomType, id string, ok bool) {
@@ -556,9 +573,7 @@ func (h *Hub) prepare(ctx context.Context, c *client, token, rest string, queryT
 
 // openRecord describes a record from its open room (nil when none is open).
 func (h *Hub) openRecord(id string) *recordInfo {
-	h.mu.Lock()
-	r := h.rooms[roomTypeRecords+":"+id]
-	h.mu.Unlock()
+	r := h.roomOf(id)
 	if r == nil {
 		return nil
 	}
@@ -587,7 +602,7 @@ func (h *Hub) reserve(c *client, rec *recordInfo) (*room, string, string) {
 	if len(h.byUser[uid]) >= h.cfg.ConnectionsPerUser {
 		return nil, "CONNECTION_LIMIT_EXCEEDED", fmt.Sprintf("per-user connection limit reached (%d)", h.cfg.ConnectionsPerUser)
 	}
-	key := roomTypeRecords + ":" + rec.ID
+	key := roomKey(rec.ID)
 	rm := h.rooms[key]
 	if rm == nil {
 		if rec.fromRoom {

@@ -61,7 +61,7 @@ func TestReserveRefusesToOpenARoomFromRoomInfo(t *testing.T) {
 func TestConnectionsOfOneUserShareTheAccount(t *testing.T) {
 	e := newEnv(t, nil)
 	u1, tok1 := e.user("clerk")
-	_, tok2 := e.user("clerk")
+	u2, tok2 := e.user("clerk")
 	a := e.mustDial(tok1, "bylaw-1", dialOpts{})
 	b := e.mustDial(tok1, "bylaw-1", dialOpts{})
 	c := e.mustDial(tok2, "bylaw-1", dialOpts{})
@@ -75,6 +75,9 @@ func TestConnectionsOfOneUserShareTheAccount(t *testing.T) {
 	same := byUser[u1.ID]
 	if len(same) != 2 || same[0].user() != same[1].user() {
 		t.Fatalf("connections of user %d: %v", u1.ID, same)
+	}
+	if other := byUser[u2.ID]; len(other) != 1 || other[0].user() == same[0].user() || other[0].user().Username == u1.Username {
+		t.Fatalf("the other user's connection %v shares user %d's account", other, u1.ID)
 	}
 	role := "public"
 	if _, err := e.core.Users().Update(t.Context(), civicpress.System, u1.ID, civicpress.UserUpdate{Role: &role}); err != nil {

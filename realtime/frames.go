@@ -2,7 +2,6 @@ package realtime
 
 import (
 	"encoding/json"
-	"time"
 
 	"github.com/civicpress/civicpress-go/internal/yjs/yproto"
 	"github.com/olahol/melody"
@@ -19,8 +18,7 @@ func (h *Hub) onBinary(s *melody.Session, msg []byte) {
 	if c == nil || c.closed.Load() {
 		return
 	}
-	c.touch()
-	if !c.allow() {
+	if !c.allow(c.touch()) {
 		return
 	}
 	h.handleFrame(c, msg)
@@ -49,8 +47,8 @@ func (h *Hub) handleFrame(c *client, msg []byte) {
 
 // allow applies the per-connection token bucket; a client over it gets an
 // error frame (if it opted in) and close 1008, as upstream.
-func (c *client) allow() bool {
-	if c.bucket.take(time.Now().UnixNano(), c.h.cfg.MessagesPerSecond) {
+func (c *client) allow(now int64) bool {
+	if c.bucket.take(now, c.h.cfg.MessagesPerSecond) {
 		return true
 	}
 	c.sendControl(controlError("RATE_LIMITED", "Rate limit exceeded"))
@@ -65,7 +63,7 @@ func (h *Hub) onText(s *melody.Session, msg []byte) {
 	if c == nil || c.closed.Load() {
 		return
 	}
-	c.touch()
+	now := c.touch()
 	var m struct {
 		Type string `json:"type"`
 	}
@@ -73,7 +71,7 @@ func (h *Hub) onText(s *melody.Session, msg []byte) {
 		c.sendControl(map[string]any{"type": "pong", "timestamp": nowMillis()})
 		return
 	}
-	c.allow()
+	c.allow(now)
 }
 
 // bucket is a connection's token bucket: rate tokens a second, up to twice

@@ -475,9 +475,7 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 }
 
 func (e *env) roomDoc(record string) (md string, ok bool) {
-	e.hub.mu.Lock()
-	r := e.hub.rooms[roomTypeRecords+":"+record]
-	e.hub.mu.Unlock()
+	r := e.hub.roomOf(record)
 	if r == nil {
 		return "", false
 	}

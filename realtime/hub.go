@@ -506,9 +506,7 @@ func (h *Hub) destroyRoom(r *room) {
 // draft was written).
 func (h *Hub) SnapshotRecord(ctx context.Context, recordID string) (civicpress.SnapshotResult, error) {
 	res := civicpress.SnapshotResult{Timestamp: time.Now()}
-	h.mu.Lock()
-	r := h.rooms[roomTypeRecords+":"+recordID]
-	h.mu.Unlock()
+	r := h.roomOf(recordID)
 	if r == nil {
 		res.Reason = civicpress.SnapshotRoomNotOpen
 		return res, nil

@@ -24,9 +24,7 @@ func (h *Hub) subscribe() {
 // read-only for everyone (and editable again if it leaves that status).
 // A publish (here or in another process) is announced to the room.
 func (h *Hub) onRecordEvent(ev civicpress.Event) {
-	h.mu.Lock()
-	r := h.rooms[roomTypeRecords+":"+ev.RecordID]
-	h.mu.Unlock()
+	r := h.roomOf(ev.RecordID)
 	if r == nil {
 		return
 	}
@@ -174,9 +172,7 @@ func (h *Hub) onSnapshotRequest(ev civicpress.Event) {
 		res, err := h.SnapshotRecord(ctx, req.RecordID)
 		held := err != nil || res.Reason == ""
 		if !held {
-			h.mu.Lock()
-			r := h.rooms[roomTypeRecords+":"+req.RecordID]
-			h.mu.Unlock()
+			r := h.roomOf(req.RecordID)
 			if r != nil && r.isReady() {
 				return // open here, written back by another node
 			}
